@@ -1,0 +1,87 @@
+# The JDM parent assistant. `make run` and `make test` are all you need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+SPACY_PIPELINE := models/spacy/jdm_en/meta.json
+MODEL := models/jdm.tar.gz
+TRAINING_DATA := data/nlu data/rules data/stories
+TRAIN_INPUTS := config.yml domain.yml $(shell find $(TRAINING_DATA) components -name '*.yml' -o -name '*.py' 2>/dev/null)
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONWARNINGS := ignore
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
+
+.PHONY: help setup spacy train run shell test test-tools validate pytest conversation-tests evaluate clean
+
+help:
+	@echo "make run    - set up, train if needed, start the assistant and chat page (http://localhost:8080)"
+	@echo "make test   - every check: data validation, pytest, training, conversation tests"
+	@echo "make train  - build the spaCy pipeline and train the Rasa model if inputs changed"
+	@echo "make shell  - talk to the assistant in the terminal"
+	@echo "make clean  - remove the virtualenv, trained models, test results and local conversations"
+
+$(INSTALLED): requirements.txt
+	@PY=$$(scripts/find_python310.sh) && \
+	  echo "==> Creating $(VENV) with $$PY" && \
+	  { [ -x $(BIN)/python ] || $$PY -m venv $(VENV); }
+	@echo "==> Installing Python packages (first time: a few minutes)"
+	$(BIN)/pip install --disable-pip-version-check -q --upgrade pip
+	$(BIN)/pip install --disable-pip-version-check --progress-bar on -r requirements.txt
+	@touch $@
+
+setup: $(INSTALLED)
+
+$(SPACY_PIPELINE): data/lexicon.yml scripts/build_spacy_pipeline.py $(INSTALLED)
+	@echo "==> Building the spaCy pipeline from data/lexicon.yml"
+	$(BIN)/python scripts/build_spacy_pipeline.py
+
+spacy: $(SPACY_PIPELINE)
+
+# Rasa fingerprints SpacyNLP by its path, not its files: when the pipeline was
+# rebuilt ($? lists the newer prerequisites) train with --force.
+$(MODEL): $(TRAIN_INPUTS) $(SPACY_PIPELINE)
+	@echo "==> Training the Rasa model"
+	@touch models/.training-started
+	$(BIN)/rasa train --data $(TRAINING_DATA) --fixed-model-name jdm --out models \
+	  $(if $(filter $(SPACY_PIPELINE),$?),--force)
+	@# Date the model from the start of training, so edits made meanwhile retrain next time.
+	@touch -r models/.training-started $@ && rm models/.training-started
+
+train: $(MODEL)
+
+run: $(MODEL)
+	@scripts/run.sh
+
+shell: $(MODEL)
+	@scripts/run.sh shell
+
+validate: $(SPACY_PIPELINE)
+	@echo "==> Validating training data and domain"
+	$(BIN)/rasa data validate --fail-on-warnings --data $(TRAINING_DATA)
+
+test-tools:
+	@scripts/install_test_tools.sh
+
+pytest: $(MODEL) test-tools
+	@echo "==> pytest"
+	$(BIN)/python -m pytest
+
+conversation-tests: $(MODEL)
+	@echo "==> Conversation tests (tests/test_*.yml)"
+	$(BIN)/rasa test core --model $(MODEL) --stories tests/ --out results \
+	  --fail-on-prediction-errors
+
+test: validate pytest conversation-tests
+	@echo "==> All checks passed"
+
+evaluate: $(MODEL)
+	@echo "==> NLU evaluation: 5-fold cross-validation and the held-out set (tests/nlu/heldout.yml)"
+	$(BIN)/python scripts/evaluate.py --model $(MODEL)
+
+clean:
+	rm -rf $(VENV) node_modules models/spacy models/*.tar.gz results var .rasa tests/artifacts .pytest_cache

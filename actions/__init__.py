@@ -1,0 +1,1 @@
+"""Custom actions for the JDM parent assistant (run by `rasa run actions`)."""

@@ -1,0 +1,109 @@
+"""Two-stage fallback for messages the assistant is not sure about.
+
+First unclear message: suggest the likeliest topics as buttons. Second in a
+row: point to the care team and offer support organisations (once; later
+unclear messages only get the care-team pointer).
+Stages are counted from the conversation's own events, so nothing is
+remembered between conversations and it never asks the same thing forever.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Dict, Iterable, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.data_files import DataFileError, load_yaml, require
+from actions.faq import remind_care_team
+from actions.knowledge import Topic, load_topic_menu, load_topics
+
+FALLBACK_FILE = "safety/fallback.yml"
+FALLBACK_INTENT = "nlu_fallback"
+SUPPORT_OFFER = "utter_offer_support"
+
+
+@dataclass(frozen=True)
+class FallbackTexts:
+    first: str
+    again: str
+    max_suggestions: int
+
+
+@lru_cache(maxsize=1)
+def load_fallback_texts() -> FallbackTexts:
+    data = load_yaml(FALLBACK_FILE)
+    data = data if isinstance(data, dict) else {}
+    limit = require(data, "max_suggestions", FALLBACK_FILE)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 5:
+        raise DataFileError(f"{FALLBACK_FILE}: 'max_suggestions' must be a whole number from 1 to 5")
+    return FallbackTexts(
+        first=str(require(data, "first", FALLBACK_FILE)),
+        again=str(require(data, "again", FALLBACK_FILE)),
+        max_suggestions=limit,
+    )
+
+
+def consecutive_fallbacks(events: Iterable[Dict[str, Any]]) -> int:
+    """How many of the latest user messages in this session were unclear, in a row."""
+    count = 0
+    for event in reversed(list(events)):
+        kind = event.get("event")
+        if kind == "session_started":
+            break
+        if kind != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent != FALLBACK_INTENT:
+            break
+        count += 1
+    return count
+
+
+def ranked_topic_ids(latest_message: Dict[str, Any]) -> List[str]:
+    """FAQ topics the ResponseSelector found likeliest, best first."""
+    selectors = latest_message.get("response_selector") or {}
+    ranking: List[Dict[str, Any]] = []
+    for key in ("faq", "default"):
+        ranking = (selectors.get(key) or {}).get("ranking") or []
+        if ranking:
+            break
+    ranking = sorted(ranking, key=lambda r: r.get("confidence") or 0.0, reverse=True)
+    keys = [str(r.get("intent_response_key") or "") for r in ranking]
+    return [key.split("/", 1)[1] for key in keys if key.startswith("faq/")]
+
+
+def suggested_topics(latest_message: Dict[str, Any], limit: int) -> List[Topic]:
+    """The likeliest topics, topped up with the general suggestions."""
+    topics = load_topics()
+    ids = ranked_topic_ids(latest_message) + [t.id for t in load_topic_menu().suggested]
+    chosen: List[Topic] = []
+    for topic_id in ids:
+        if topic_id in topics and topics[topic_id] not in chosen:
+            chosen.append(topics[topic_id])
+    return chosen[:limit]
+
+
+class ActionJdmFallback(Action):
+    """Stage 1: suggest topics as buttons. Stage 2 (and after): the care team."""
+
+    def name(self) -> Text:
+        return "action_jdm_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        texts = load_fallback_texts()
+        in_a_row = consecutive_fallbacks(tracker.events)
+        if in_a_row <= 1:
+            topics = suggested_topics(tracker.latest_message, texts.max_suggestions)
+            dispatcher.utter_message(
+                text=texts.first,
+                buttons=[{"title": topic.title, "payload": topic.example} for topic in topics],
+            )
+        else:
+            dispatcher.utter_message(text=texts.again)
+        remind_care_team(dispatcher, tracker)
+        return [FollowupAction(SUPPORT_OFFER)] if in_a_row == 2 else []

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Start the action server, the Rasa server and the chat page together, in the
+# foreground. Ctrl-C or SIGTERM stops all three. `run.sh shell` talks in the
+# terminal instead of starting the web servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=.venv/bin
+HOST=${HOST:-127.0.0.1}
+RASA_PORT=${RASA_PORT:-5005}
+ACTIONS_PORT=${ACTIONS_PORT:-5055}
+WEB_PORT=${WEB_PORT:-8080}
+MODEL=${MODEL:-models/jdm.tar.gz}
+export ACTION_SERVER_URL=http://127.0.0.1:${ACTIONS_PORT}/webhook
+CORS_ORIGINS=${CORS_ORIGINS:-http://localhost:${WEB_PORT} http://127.0.0.1:${WEB_PORT}}
+mode=${1:-run}
+
+port_free() {
+  "$BIN/python" -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('$HOST', int(sys.argv[1])))" "$1" 2>/dev/null
+}
+ports="$ACTIONS_PORT"
+[ "$mode" = run ] && ports="$ports $RASA_PORT $WEB_PORT"
+for port in $ports; do
+  if ! port_free "$port"; then
+    echo "error: port $port is already in use (another 'make run'?). Stop that program, or choose other ports: RASA_PORT=, ACTIONS_PORT=, WEB_PORT=." >&2
+    exit 1
+  fi
+done
+
+mkdir -p var
+pids=()
+stop_all() {
+  trap - INT TERM EXIT
+  if [ ${#pids[@]} -gt 0 ]; then
+    echo "Stopping..."
+    kill "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+  fi
+}
+trap 'stop_all; exit 130' INT
+trap 'stop_all; exit 143' TERM
+trap stop_all EXIT
+
+"$BIN/rasa" run actions --actions actions --port "$ACTIONS_PORT" &
+pids+=($!)
+
+if [ "$mode" = shell ]; then
+  "$BIN/rasa" shell --model "$MODEL" --endpoints endpoints.yml
+  exit 0
+fi
+
+# shellcheck disable=SC2086
+"$BIN/rasa" run --model "$MODEL" --endpoints endpoints.yml --credentials credentials.yml \
+  --interface "$HOST" --port "$RASA_PORT" --cors $CORS_ORIGINS &
+pids+=($!)
+"$BIN/python" -m http.server "$WEB_PORT" --bind "$HOST" --directory web >var/web.log 2>&1 &
+pids+=($!)
+
+(
+  # Ready means both servers answer: the first message of a conversation
+  # already needs the action server (the disclaimer at session start).
+  for url in "http://$HOST:$ACTIONS_PORT/health" "http://$HOST:$RASA_PORT/"; do
+    until "$BIN/python" -c "import urllib.request; urllib.request.urlopen('$url', timeout=2)" 2>/dev/null; do
+      sleep 1
+    done
+  done
+  echo
+  page="http://localhost:$WEB_PORT"
+  # The demo page talks to port 5005 unless told otherwise.
+  [ "$RASA_PORT" = 5005 ] || page="$page/?server=http://localhost:$RASA_PORT"
+  echo "  The JDM assistant is ready. Open the chat page: $page"
+  echo "  (Rasa server http://$HOST:$RASA_PORT, action server http://$HOST:$ACTIONS_PORT; Ctrl-C stops all)"
+  echo
+) &
+announcer=$!
+
+# Stop everything if any server dies.
+servers=("${pids[@]}")
+pids+=("$announcer")
+wait -n "${servers[@]}"
+echo "error: a server stopped unexpectedly; see the messages above." >&2
+exit 1

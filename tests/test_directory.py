@@ -1,0 +1,174 @@
+"""The support organisation directory: the real file is clean, broken files fail clearly."""
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+from typing import Any, Callable, Dict
+
+import phonenumbers
+import pytest
+import yaml
+
+from actions.data_files import DataFileError, load_yaml
+from actions.directory import load_directory, load_matching
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+
+# Every organisation in the NORD report's "Supporting Organizations" list, plus NORD.
+LISTED = {
+    "aarda", "arthritis_foundation", "autoimmunity_community", "autoimmune_information_network",
+    "child_neurology_foundation", "cure_jm", "esid", "gard", "mda", "myositis_association",
+    "myositis_support_group_uk", "hss_myositis_support_group", "niams", "nord",
+}
+
+
+@pytest.fixture(scope="module")
+def orgs():
+    return load_directory()
+
+
+def test_every_listed_organisation_and_nord_is_in_the_directory(orgs) -> None:
+    assert set(orgs) == LISTED
+
+
+def test_directory_ids_and_lexicon_organisation_ids_match(orgs) -> None:
+    lexicon_ids = {entry["id"] for entry in load_yaml("lexicon.yml")["organisation"]}
+    assert set(orgs) - lexicon_ids == set(), "directory ids missing from data/lexicon.yml"
+    assert lexicon_ids - set(orgs) == set(), "lexicon organisations missing from the directory"
+
+
+def test_directory_regions_are_the_lexicon_regions() -> None:
+    lexicon_regions = {entry["id"] for entry in load_yaml("lexicon.yml")["region"]}
+    assert set(load_matching().regions) == lexicon_regions == {"us", "uk", "europe", "other"}
+
+
+def test_every_contactable_record_has_valid_e164_phones_for_its_country(orgs) -> None:
+    for org in orgs.values():
+        assert org.name and org.serves and org.tags
+        if not org.contactable:
+            continue
+        assert org.address and org.phones and org.region in {"us", "uk", "europe", "other"}
+        for phone in org.phones:
+            number = phonenumbers.parse(phone.e164, None)
+            assert phonenumbers.is_valid_number(number), (org.id, phone.label)
+            assert phonenumbers.region_code_for_number(number) == org.country
+            assert phone.e164 == phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@pytest.mark.parametrize("org_id, label, e164, national", [
+    ("nord", "main", "+12037440100", "(203) 744-0100"),
+    ("cure_jm", "fax", "+17602302243", "(760) 230-2243"),
+    ("myositis_association", "toll_free", "+18008217356", "(800) 821-7356"),
+    ("myositis_support_group_uk", "main", "+442380449708", "023 8044 9708"),
+    ("esid", "main", "+41229080484", "022 908 04 84"),
+    ("esid", "fax", "+41229069140", "022 906 91 40"),
+])
+def test_numbers_are_stored_in_e164_and_shown_in_national_format(orgs, org_id, label, e164, national) -> None:
+    phone = next(p for p in orgs[org_id].phones if p.label == label)
+    assert (phone.e164, phone.national) == (e164, national)
+
+
+def test_each_transcription_fault_is_fixed_and_recorded(orgs) -> None:
+    brick = orgs["autoimmune_information_network"]
+    assert "Brick, NJ 08723" in brick.address
+    assert any('"8723"' in fix and '"08723"' in fix for fix in brick.fixes)
+
+    southampton = orgs["myositis_support_group_uk"]
+    assert "Southampton SO19 9HR" in southampton.address
+    assert any('"S019 9HR"' in fix and '"SO19 9HR"' in fix for fix in southampton.fixes)
+    assert any('"2380449708"' in fix and "023 8044 9708" in fix for fix in southampton.fixes)
+
+    geneva = orgs["esid"]
+    assert any('"410229080484"' in fix and "trunk 0" in fix for fix in geneva.fixes)
+    assert any('"41229069140"' in fix and '"+"' in fix for fix in geneva.fixes)
+
+    silent = orgs["autoimmunity_community"]
+    assert not silent.contactable and not silent.phones and not silent.address
+    assert "no address or phone" in silent.no_contact_note
+    assert any("no contact details" in fix for fix in silent.fixes)
+
+
+def test_the_listed_faulty_readings_are_rejected_by_phonenumbers() -> None:
+    """Why the fixes were needed: the raw text is not a usable number as written."""
+    geneva = phonenumbers.parse("+410229080484", None)
+    # phonenumbers reads it only by dropping the trunk 0: the valid number is +41 22 908 04 84.
+    assert phonenumbers.format_number(geneva, phonenumbers.PhoneNumberFormat.E164) == "+41229080484"
+    with pytest.raises(phonenumbers.NumberParseException):
+        phonenumbers.parse("410229080484", None)
+    assert not phonenumbers.is_valid_number(phonenumbers.parse("2380449708", "US"))
+
+
+# --- broken copies of the file must fail with the record and field named ---
+
+def _org(data: Dict[str, Any], org_id: str) -> Dict[str, Any]:
+    return next(o for o in data["organisations"] if o.get("id") == org_id)
+
+
+def _set(org_id: str, field: str, value: Any) -> Callable[[Dict[str, Any]], None]:
+    def change(data: Dict[str, Any]) -> None:
+        _org(data, org_id)[field] = value
+    return change
+
+
+def _phone(org_id: str, label: str, value: Any) -> Callable[[Dict[str, Any]], None]:
+    def change(data: Dict[str, Any]) -> None:
+        _org(data, org_id)["phones"][label] = value
+    return change
+
+
+def _drop(org_id: str, field: str) -> Callable[[Dict[str, Any]], None]:
+    def change(data: Dict[str, Any]) -> None:
+        del _org(data, org_id)[field]
+    return change
+
+
+def _duplicate(data: Dict[str, Any]) -> None:
+    data["organisations"].append(copy.deepcopy(_org(data, "nord")))
+
+
+BROKEN = [
+    (_phone("cure_jm", "main", "7604871079"), r"organisation 'cure_jm': field 'phones.main'.*\+ country code"),
+    (_phone("esid", "main", "+410229080484"), r"organisation 'esid': field 'phones.main'.*write it as '\+41229080484'"),
+    (_phone("nord", "main", "+1203744010"), r"organisation 'nord': field 'phones.main'.*not a valid phone number"),
+    (_phone("myositis_support_group_uk", "fax", "+12037440100"), r"organisation 'myositis_support_group_uk': field 'phones.fax'.*not one for GB"),
+    (_phone("gard", "mobile", "+13012514925"), r"organisation 'gard': field 'phones.mobile'"),
+    (_phone("mda", "main", 5205292000), r"organisation 'mda': field 'phones.main'"),
+    (_drop("arthritis_foundation", "serves"), r"organisation 'arthritis_foundation': missing required field 'serves'"),
+    (_drop("aarda", "address"), r"organisation 'aarda': missing required field 'address'"),
+    (_set("niams", "region", "asia"), r"organisation 'niams': field 'region'"),
+    (_set("esid", "country", "FR"), r"organisation 'esid': field 'country'"),
+    (_set("cure_jm", "tags", ["juvenile_myositis", "cooking"]), r"organisation 'cure_jm': field 'tags': unknown tag 'cooking'"),
+    (_set("cure_jm", "website", "x"), r"organisation 'cure_jm': unknown field\(s\) website"),
+    (_set("autoimmunity_community", "phones", {"main": "+12037440100"}), r"organisation 'autoimmunity_community': field 'phones' given"),
+    (_duplicate, r"organisation 'nord': duplicate id"),
+]
+
+
+@pytest.mark.parametrize("change, message", BROKEN)
+def test_a_broken_directory_names_the_record_and_field(tmp_path, monkeypatch, change, message) -> None:
+    shutil.copy(DATA / "support_needs.yml", tmp_path / "support_needs.yml")
+    data = yaml.safe_load((DATA / "organisations.yml").read_text(encoding="utf-8"))
+    change(data)
+    (tmp_path / "organisations.yml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    monkeypatch.setenv("JDM_DATA_DIR", str(tmp_path))
+    with pytest.raises(DataFileError, match=message) as error:
+        load_directory()
+    assert "organisations.yml" in str(error.value)
+
+
+def test_broken_matching_rules_name_the_need_and_field(tmp_path, monkeypatch) -> None:
+    rules = yaml.safe_load((DATA / "support_needs.yml").read_text(encoding="utf-8"))
+    rules["needs"][0]["tags"] = ["nonsense"]
+    (tmp_path / "support_needs.yml").write_text(yaml.safe_dump(rules), encoding="utf-8")
+    monkeypatch.setenv("JDM_DATA_DIR", str(tmp_path))
+    with pytest.raises(DataFileError, match=r"support_needs.yml: need 'immunodeficiency': field 'tags': unknown tag 'nonsense'"):
+        load_matching()
+
+
+def test_a_missing_directory_file_is_a_clear_error(tmp_path, monkeypatch) -> None:
+    shutil.copy(DATA / "support_needs.yml", tmp_path / "support_needs.yml")
+    monkeypatch.setenv("JDM_DATA_DIR", str(tmp_path))
+    with pytest.raises(DataFileError, match="organisations.yml: cannot be read"):
+        load_directory()

@@ -1,0 +1,66 @@
+"""`make run`'s launcher: one foreground command that starts and stops everything."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import Dict
+
+import pytest
+
+from conftest import MODEL, free_port, say
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def launch(ports: Dict[str, int]) -> subprocess.Popen:
+    env = dict(os.environ, RASA_PORT=str(ports["rasa"]), ACTIONS_PORT=str(ports["actions"]),
+               WEB_PORT=str(ports["web"]), MODEL=str(MODEL))
+    return subprocess.Popen([str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
+def test_sigterm_stops_every_server_it_started() -> None:
+    ports = {"rasa": free_port(), "actions": free_port(), "web": free_port()}
+    process = launch(ports)
+    output = []
+    try:
+        for line in process.stdout:
+            output.append(line)
+            if "Open the chat page" in line:
+                break
+        assert process.poll() is None, "".join(output)
+        assert f"http://localhost:{ports['web']}" in "".join(output)
+        assert say(f"http://127.0.0.1:{ports['rasa']}", "run-script-test", "hello")
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports['web']}/", timeout=5) as page:
+            assert page.status == 200
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(port_in_use(p) for p in ports.values()):
+        time.sleep(0.5)
+    assert not [name for name, port in ports.items() if port_in_use(port)]
+
+
+def test_a_taken_port_is_reported_clearly() -> None:
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        taken = blocker.getsockname()[1]
+        process = launch({"rasa": taken, "actions": free_port(), "web": free_port()})
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert f"port {taken} is already in use" in output

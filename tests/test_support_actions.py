@@ -1,0 +1,296 @@
+"""The support hand-off actions, as a parent would see their answers."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, List, Optional
+
+import pytest
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.directory import directory, matching
+from actions.support import ActionOrganisationContact, ActionSupportHandoff, ValidateRegionForm
+from tests.conftest import make_tracker
+
+CAVEAT = "These details come from a 2007 listing"
+NAMES = {org_id: org.name for org_id, org in directory().items()}
+
+# (region, need) -> the organisations a family sees, best first.
+EXPECTED = {
+    ("us", None): ["cure_jm", "myositis_association", "hss_myositis_support_group"],
+    ("us", "families"): ["hss_myositis_support_group", "cure_jm", "myositis_association"],
+    ("us", "juvenile"): ["cure_jm", "myositis_association", "hss_myositis_support_group"],
+    ("us", "research"): ["cure_jm", "myositis_association", "hss_myositis_support_group"],
+    ("us", "information"): ["nord", "gard", "niams"],
+    ("us", "arthritis"): ["arthritis_foundation", "niams", "cure_jm"],
+    ("us", "neurology"): ["child_neurology_foundation", "cure_jm", "myositis_association"],
+    ("us", "autoimmune"): ["aarda", "autoimmune_information_network", "cure_jm"],
+    ("us", "muscle_disease"): ["mda", "niams", "cure_jm"],
+    ("us", "immunodeficiency"): ["esid", "cure_jm", "myositis_association"],
+    ("uk", None): ["myositis_support_group_uk", "nord", "gard"],
+    ("uk", "families"): ["myositis_support_group_uk", "nord", "gard"],
+    ("uk", "juvenile"): ["cure_jm", "myositis_support_group_uk", "nord"],
+    ("uk", "research"): ["cure_jm", "myositis_support_group_uk", "myositis_association"],
+    ("uk", "information"): ["nord", "gard", "niams"],
+    ("uk", "arthritis"): ["arthritis_foundation", "niams", "myositis_support_group_uk"],
+    ("uk", "neurology"): ["child_neurology_foundation", "myositis_support_group_uk", "nord"],
+    ("uk", "autoimmune"): ["aarda", "autoimmune_information_network", "myositis_support_group_uk"],
+    ("uk", "muscle_disease"): ["mda", "niams", "myositis_support_group_uk"],
+    ("uk", "immunodeficiency"): ["esid", "myositis_support_group_uk", "nord"],
+    ("europe", None): ["myositis_support_group_uk", "nord", "gard"],
+    ("europe", "families"): ["myositis_support_group_uk", "nord", "gard"],
+    ("europe", "juvenile"): ["cure_jm", "myositis_support_group_uk", "nord"],
+    ("europe", "research"): ["cure_jm", "myositis_support_group_uk", "myositis_association"],
+    ("europe", "information"): ["nord", "gard", "niams"],
+    ("europe", "arthritis"): ["arthritis_foundation", "niams", "myositis_support_group_uk"],
+    ("europe", "neurology"): ["child_neurology_foundation", "myositis_support_group_uk", "nord"],
+    ("europe", "autoimmune"): ["aarda", "autoimmune_information_network", "myositis_support_group_uk"],
+    ("europe", "muscle_disease"): ["mda", "niams", "myositis_support_group_uk"],
+    ("europe", "immunodeficiency"): ["esid", "myositis_support_group_uk", "nord"],
+    ("other", None): ["nord", "gard"],
+    ("other", "families"): ["nord", "gard"],
+    ("other", "juvenile"): ["cure_jm", "nord", "gard"],
+    ("other", "research"): ["cure_jm", "myositis_association", "myositis_support_group_uk"],
+    ("other", "information"): ["nord", "gard", "niams"],
+    ("other", "arthritis"): ["arthritis_foundation", "niams", "nord"],
+    ("other", "neurology"): ["child_neurology_foundation", "nord", "gard"],
+    ("other", "autoimmune"): ["aarda", "autoimmune_information_network", "nord"],
+    ("other", "muscle_disease"): ["mda", "niams", "nord"],
+    ("other", "immunodeficiency"): ["esid", "nord", "gard"],
+}
+
+# A message from a parent that carries each need (detected from data/support_needs.yml).
+NEED_MESSAGES = {
+    None: "can you help us",
+    "families": "is there a support group where I can talk to other parents",
+    "juvenile": "who helps kids with jdm",
+    "research": "how can we support research funding",
+    "information": "where can I get official information",
+    "arthritis": "my daughter also has arthritis, who can help",
+    "neurology": "is there a group for child neurology",
+    "autoimmune": "organisations for autoimmune illness",
+    "muscle_disease": "groups for muscle diseases",
+    "immunodeficiency": "who helps with immunodeficiency",
+}
+
+
+def shown(message: Dict[str, Any], domain: Dict[str, Any]) -> str:
+    """The text the parent sees: the domain response filled with the action's values."""
+    if message.get("text"):
+        return message["text"]
+    template = domain["responses"][message["response"]][0]["text"]
+    return template.format(**{k: v for k, v in message.items() if v is not None})
+
+
+def run(action: Any, tracker: Any, domain: Dict[str, Any]) -> tuple:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, domain))
+    return dispatcher.messages, events
+
+
+def user_event(text: str, channel: str = "rest") -> Dict[str, Any]:
+    return {"event": "user", "text": text, "input_channel": channel, "parse_data": {}}
+
+
+def cards(messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    return [m for m in messages if m.get("response") == "utter_contact_card"]
+
+
+def handoff(domain: Dict[str, Any], region: Optional[str], text: str, channel: str = "rest",
+            earlier: Optional[List[Dict[str, Any]]] = None) -> tuple:
+    tracker = make_tracker(text=text, intent="ask_support", slots={"region": region},
+                           events=[*(earlier or []), user_event(text, channel)])
+    return run(ActionSupportHandoff(), tracker, domain)
+
+
+@pytest.mark.parametrize("region, need", sorted(EXPECTED, key=str))
+def test_matrix_region_by_need(domain, region, need) -> None:
+    messages, events = handoff(domain, region, NEED_MESSAGES[need])
+    names = [m["org_name"] for m in cards(messages)]
+    assert names == [NAMES[org_id] for org_id in EXPECTED[(region, need)]]
+    assert SlotSet("region", region) in events
+    assert SlotSet("support_need", need) in events
+    intro = shown(messages[0], domain)
+    assert matching().regions[region].name in intro
+    if need:
+        assert matching().need(need).name in intro
+    for card in cards(messages):
+        text = shown(card, domain)
+        assert CAVEAT in text and "Please check them before you use them." in text
+        assert "Address: " in text and ("Phone: " in text or "Fax: " in text)
+
+
+def test_myositis_and_juvenile_organisations_come_first_for_jdm_families(domain) -> None:
+    for region in ("us", "uk", "europe"):
+        first = cards(handoff(domain, region, "we want some help")[0])[0]
+        assert "Myositis" in first["org_name"] or "JM" in first["org_name"]
+        assert "myositis" in first["why"]
+
+
+def test_never_more_than_three_cards_and_one_message_each(domain) -> None:
+    for (region, need) in EXPECTED:
+        messages, _ = handoff(domain, region, NEED_MESSAGES[need])
+        assert len(cards(messages)) <= 3
+        assert len(messages) == len(cards(messages)) + 1  # one intro, then one message per card
+        assert all(shown(m, domain).count(CAVEAT) == 1 for m in cards(messages))
+
+
+def test_card_says_why_it_fits_with_labelled_phones_and_address(domain) -> None:
+    messages, _ = handoff(domain, "us", "we need a support group")
+    text = shown(cards(messages)[0], domain)
+    assert text.startswith("**Myositis Support Group at the Hospital for Special Surgery**")
+    assert "It is a support group" in text and "It is based in the United States, where you live." in text
+    assert "Phone: [(212) 774-7623](tel:+12127747623)" in text
+    assert "Fax: (212) 774-2333" in text and "tel:+12127742333" not in text
+    assert "Address: 2nd Floor Conference Center, Room A, 535 East 70th Street, New York, NY 10021, USA" in text
+
+
+def test_phone_numbers_are_tel_links_in_the_web_widget(domain) -> None:
+    for channel in ("rest", "socketio"):
+        messages, _ = handoff(domain, "us", "we want other parents", channel)
+        texts = [shown(card, domain) for card in cards(messages)]
+        assert any("[(760) 487-1079](tel:+17604871079)" in text for text in texts)
+
+
+def test_phone_numbers_are_plain_text_in_the_terminal(domain) -> None:
+    messages, _ = handoff(domain, "us", "we want other parents", "cmdline")
+    texts = [shown(card, domain) for card in cards(messages)]
+    assert any("Phone: (760) 487-1079" in text for text in texts)
+    assert not any("tel:" in text or "](" in text for text in texts)
+
+
+def test_families_abroad_see_the_international_number(domain) -> None:
+    messages, _ = handoff(domain, "uk", "anything for children with jdm", "cmdline")
+    cure_jm = shown(cards(messages)[0], domain)
+    assert "Phone: (760) 487-1079 (from abroad: +1 760-487-1079)" in cure_jm
+    assert "It is based in the United States; calls from abroad may cost more." in cure_jm
+    uk_group = shown(cards(messages)[1], domain)
+    assert "Phone: 023 8044 9708\n" in uk_group and "Southampton SO19 9HR, United Kingdom" in uk_group
+
+
+def test_swiss_numbers_show_in_swiss_national_format(domain) -> None:
+    messages, _ = handoff(domain, "europe", "immunodeficiency help", "cmdline")
+    esid = shown(cards(messages)[0], domain)
+    assert "Phone: 022 908 04 84" in esid and "Fax: 022 906 91 40" in esid
+    assert "1-3 rue de Chantepoulet, 1211 Geneva, Switzerland" in esid
+
+
+def test_need_comes_from_the_ask_before_the_region_question(domain) -> None:
+    earlier = [user_event("is there a support group for parents?"),
+               {"event": "action", "name": "region_form"}]
+    messages, events = handoff(domain, "uk", '/inform_region{"region": "uk"}', earlier=earlier)
+    assert SlotSet("support_need", "families") in events
+    assert cards(messages)[0]["org_name"] == "Myositis Support Group (UK)"
+
+
+def test_a_region_typed_as_a_place_name_is_stored_as_its_id(domain) -> None:
+    _, events = handoff(domain, "London", "help please")
+    assert SlotSet("region", "uk") in events
+
+
+def test_unknown_region_falls_back_to_organisations_for_everyone(domain) -> None:
+    messages, events = handoff(domain, None, "help please")
+    assert SlotSet("region", "other") in events
+    assert [m["org_name"] for m in cards(messages)] == [NAMES["nord"], NAMES["gard"]]
+
+
+def test_nord_and_gard_say_they_serve_families_anywhere(domain) -> None:
+    messages, _ = handoff(domain, "other", "help please", "cmdline")
+    nord = shown(cards(messages)[0], domain)
+    assert "families in any country can use" in nord
+    assert "(203) 744-0100 (from abroad: +1 203-744-0100)" in nord
+
+
+# --- direct questions about one organisation ---
+
+def contact(domain: Dict[str, Any], text: str, values: List[str], channel: str = "rest") -> List[Dict[str, Any]]:
+    entities = [{"entity": "organisation", "value": value} for value in values]
+    tracker = make_tracker(text=text, intent="ask_org_contact", entities=entities,
+                           events=[user_event(text, channel)])
+    messages, events = run(ActionOrganisationContact(), tracker, domain)
+    assert events == []
+    return messages
+
+
+@pytest.mark.parametrize("text, value, expected", [
+    ("Cure JM phone number", "Cure JM", "Cure JM Foundation"),
+    ("address of the Myositis Association", "the Myositis Association", "The Myositis Association"),
+    ("how do I reach NORD", "NORD", "National Organization for Rare Disorders (NORD)"),
+    ("cure jm foundaton number", "cure jm foundaton", "Cure JM Foundation"),
+    ("TMA address", "TMA", "The Myositis Association"),
+    ("msg phone", "MSG", "Myositis Support Group (UK)"),
+    ("button", "esid", "European Society for Immunodeficiencies"),
+])
+def test_named_organisation_gets_its_card(domain, text, value, expected) -> None:
+    messages = contact(domain, text, [value])
+    assert [m["org_name"] for m in messages] == [expected]
+    assert CAVEAT in shown(messages[0], domain)
+
+
+def test_myositis_association_card_has_its_address_and_numbers(domain) -> None:
+    text = shown(contact(domain, "address of the Myositis Association", ["Myositis Association"])[0], domain)
+    assert "Address: 1737 King Street, Suite 600, Alexandria, VA 22314, USA" in text
+    assert "Phone: [(703) 299-4850](tel:+17032994850)" in text
+    assert "Toll-free: [(800) 821-7356](tel:+18008217356)" in text
+    assert "Fax: (703) 535-6752" in text
+    assert "myositis (muscle inflammation)" in text
+
+
+def test_two_named_organisations_get_two_cards(domain) -> None:
+    messages = contact(domain, "numbers for NORD and GARD", ["NORD", "GARD"])
+    assert [m["org_name"] for m in messages] == [NAMES["nord"], NAMES["gard"]]
+
+
+def test_organisation_with_no_contact_details_says_so(domain) -> None:
+    text = shown(contact(domain, "AutoImmunity Community phone", ["AutoImmunity Community"])[0], domain)
+    assert "no address or phone number" in text and "Phone:" not in text
+
+
+def test_no_organisation_recognised_asks_which_one_with_buttons(domain) -> None:
+    messages = contact(domain, "what's their phone number", [])
+    assert len(messages) == 1 and messages[0]["response"] == "utter_ask_which_organisation"
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert titles == list(NAMES.values())
+    assert messages[0]["buttons"][0]["payload"] == '/ask_org_contact{"organisation": "cure_jm"}'
+
+
+def test_unknown_organisation_name_asks_which_one(domain) -> None:
+    messages = contact(domain, "phone of the cat club", ["cat club"])
+    assert messages[0]["response"] == "utter_ask_which_organisation"
+
+
+# --- the region form ---
+
+@pytest.mark.parametrize("value, region", [
+    ("us", "us"), ("uk", "uk"), ("other", "other"),  # button payloads
+    ("Ohio", "us"), ("London", "uk"), ("Canada", "other"), ("France", "europe"),
+    ("US", "us"), (["Scotland"], "uk"),
+])
+def test_region_form_understands_buttons_and_place_names(domain, value, region) -> None:
+    dispatcher = CollectingDispatcher()
+    result = ValidateRegionForm().validate_region(value, dispatcher, make_tracker(), domain)
+    assert result == {"region": region}
+    assert dispatcher.messages == []
+
+
+def test_region_form_does_not_ask_again_for_an_unknown_place(domain) -> None:
+    dispatcher = CollectingDispatcher()
+    result = ValidateRegionForm().validate_region("we live in Atlantis", dispatcher, make_tracker(), domain)
+    assert result == {"region": "other"}
+    assert [m["response"] for m in dispatcher.messages] == ["utter_region_not_recognised"]
+
+
+def test_region_question_has_the_three_buttons(domain) -> None:
+    ask = domain["responses"]["utter_ask_region"][0]
+    assert [(b["title"], b["payload"]) for b in ask["buttons"]] == [
+        ("United States", '/inform_region{"region": "us"}'),
+        ("United Kingdom", '/inform_region{"region": "uk"}'),
+        ("Elsewhere", '/inform_region{"region": "other"}'),
+    ]
+    assert domain["forms"]["region_form"]["required_slots"] == ["region"]
+
+
+def test_a_remembered_region_is_used_without_asking(domain) -> None:
+    messages, events = handoff(domain, "uk", "other families please")
+    assert all(m.get("response") != "utter_ask_region" for m in messages)
+    assert SlotSet("region", "uk") in events
