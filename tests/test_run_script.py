@@ -5,10 +5,12 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
+import uuid
 from pathlib import Path
-from typing import Dict
+from typing import Dict, List
 
 import pytest
 
@@ -30,18 +32,34 @@ def launch(ports: Dict[str, int]) -> subprocess.Popen:
                             start_new_session=True)
 
 
+class Output:
+    """Collects a launcher's output in the background, so a failure can show all of it."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.lines: List[str] = []
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self.thread.start()
+
+    def _read(self, process: subprocess.Popen) -> None:
+        for line in process.stdout:
+            self.lines.append(line)
+            if "Open the chat page" in line:
+                self.ready.set()
+
+    def __str__(self) -> str:
+        return "".join(self.lines)
+
+
 def test_sigterm_stops_every_server_it_started() -> None:
     ports = {"rasa": free_port(), "actions": free_port(), "web": free_port()}
     process = launch(ports)
-    output = []
+    output = Output(process)
     try:
-        for line in process.stdout:
-            output.append(line)
-            if "Open the chat page" in line:
-                break
-        assert process.poll() is None, "".join(output)
-        assert f"http://localhost:{ports['web']}" in "".join(output)
-        assert say(f"http://127.0.0.1:{ports['rasa']}", "run-script-test", "hello")
+        assert output.ready.wait(timeout=300), output
+        assert process.poll() is None, output
+        assert f"http://localhost:{ports['web']}" in str(output)
+        assert say(f"http://127.0.0.1:{ports['rasa']}", f"run-script-{uuid.uuid4()}", "hello"), output
         with urllib.request.urlopen(f"http://127.0.0.1:{ports['web']}/", timeout=5) as page:
             assert page.status == 200
         process.send_signal(signal.SIGTERM)
