@@ -3,8 +3,10 @@
 The classifiers can misread a frightened parent's message. This component
 checks every message against the clinician-edited red-flag list in
 data/safety/red_flags.yml: an emergency anywhere in the message overrides
-the intent to `emergency`; a non-urgent warning sign adds the entity
-`care_note` = "soon" so the answer also says "tell the care team soon".
+the intent to `emergency`; a question about changing or dosing one child's
+medicine overrides it to `ask_child_medicine` (the care team decides those);
+a non-urgent warning sign adds the entity `care_note` = "soon" so the answer
+also says "tell the care team soon".
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 RED_FLAGS_FILE = "safety/red_flags.yml"
 EMERGENCY_INTENT = "emergency"
+CHILD_MEDICINE_INTENT = "ask_child_medicine"
 CARE_NOTE_ENTITY = "care_note"
 CARE_NOTE_VALUE = "soon"
 _TERM = re.compile(r"\{([A-Za-z_]+)\}")
@@ -93,6 +96,7 @@ class RedFlagList:
         self._terms = self._parse_terms(data.get("terms") or {})
         self.emergency = self._parse_flags(require(data, "emergency", source), "emergency")
         self.care_soon = self._parse_flags(require(data, "care_soon", source), "care_soon")
+        self.child_medicine = self._parse_flags(data.get("child_medicine", []), "child_medicine")
         self._general_questions = [
             self._pattern(regex, f"{source}: general_questions[{i}]")
             for i, regex in enumerate(_string_list(data.get("general_questions", []),
@@ -165,6 +169,12 @@ class RedFlagList:
         """The emergency entries this message describes (empty: none)."""
         return [flag for flag, _ in self._matches(self.emergency, text)]
 
+    def about_a_childs_medicine(self, text: str) -> List[RedFlag]:
+        """The child_medicine entries that match, if the message is about one child."""
+        if not any(p.search(text) for p in self._personal):
+            return []
+        return [flag for flag in self.child_medicine if flag.first_match(text)]
+
     def care_notes(self, text: str) -> List[tuple]:
         """(entry, match) pairs for non-urgent warning signs in this message."""
         return self._matches(self.care_soon, text)
@@ -172,7 +182,7 @@ class RedFlagList:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class RedFlagGuard(GraphComponent):
-    """Overrides the intent to `emergency` when a red flag matches; adds `care_note`.
+    """Overrides the intent to `emergency` or `ask_child_medicine`; adds `care_note`.
 
     Put it last in the pipeline (after FallbackClassifier) so nothing
     downstream can undo the override.
@@ -199,16 +209,21 @@ class RedFlagGuard(GraphComponent):
             emergencies = self._red_flags.emergencies(text)
             if emergencies:
                 logger.info("Red flag(s) %s: intent set to emergency", [f.id for f in emergencies])
-                self._set_emergency(message)
-            else:
-                self._add_care_note(message, self._red_flags.care_notes(text))
+                self._set_intent(message, EMERGENCY_INTENT)
+                continue
+            medicine = self._red_flags.about_a_childs_medicine(text)
+            if medicine:
+                logger.info("Child medicine %s: intent set to %s", [f.id for f in medicine],
+                            CHILD_MEDICINE_INTENT)
+                self._set_intent(message, CHILD_MEDICINE_INTENT)
+            self._add_care_note(message, self._red_flags.care_notes(text))
         return messages
 
     @staticmethod
-    def _set_emergency(message: Message) -> None:
-        top = {INTENT_NAME_KEY: EMERGENCY_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+    def _set_intent(message: Message, intent: str) -> None:
+        top = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
         ranking = [r for r in message.get(INTENT_RANKING_KEY) or []
-                   if r.get(INTENT_NAME_KEY) != EMERGENCY_INTENT]
+                   if r.get(INTENT_NAME_KEY) != intent]
         message.set(INTENT, top, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [dict(top)] + ranking, add_to_output=True)
 

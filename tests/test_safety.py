@@ -212,6 +212,30 @@ def test_guard_leaves_topic_questions_alone(guard: RedFlagGuard, text: str) -> N
     assert message.get("intent")["name"] == "faq", RedFlagList.load().emergencies(text)
 
 
+@pytest.mark.parametrize("text", CHILD_MEDICINE)
+def test_guard_sends_questions_about_a_childs_medicine_to_the_care_team(guard: RedFlagGuard, text: str) -> None:
+    assert classified(guard, text, intent="faq").get("intent")["name"] == "ask_child_medicine"
+
+
+@pytest.mark.parametrize("text", [
+    "why are steroids lowered slowly?",
+    "what dose of prednisone is used for jdm?",
+    "what is methotrexate for?",
+    "my daughter takes hydroxychloroquine, what does it do?",
+    "what are the side effects of steroids?",
+    "can my son have the flu jab while taking methotrexate?",
+    "how much sunscreen should my son wear?",
+    "is ivig a blood product?",
+])
+def test_guard_leaves_general_medicine_questions_alone(guard: RedFlagGuard, text: str) -> None:
+    assert classified(guard, text, intent="faq").get("intent")["name"] == "faq"
+
+
+def test_an_emergency_wins_over_a_medicine_question(guard: RedFlagGuard) -> None:
+    text = "she took too many of her steroid tablets and now she is not breathing"
+    assert classified(guard, text, intent="ask_child_medicine").get("intent")["name"] == "emergency"
+
+
 def test_guard_keeps_the_rest_of_the_ranking(guard: RedFlagGuard) -> None:
     message = classified(guard, "she is choking", intent="nlu_fallback")
     assert [r["name"] for r in message.get("intent_ranking")] == ["emergency", "nlu_fallback", "greet"]
