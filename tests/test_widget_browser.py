@@ -125,6 +125,11 @@ def fake_bot(page: Page, replies: List[Dict[str, Any]] | Callable[[int], Any]) -
 def axe_violations(page: Page) -> List[str]:
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run `npm ci` in the repository root (.ci/run does this)")
+    # Colours are only final once the panel's fade-in has ended: a check
+    # mid-animation measures half-transparent text (a flaky false alarm).
+    page.evaluate("""() => Promise.all(document.getAnimations()
+        .filter(a => a.effect && a.effect.getTiming().iterations !== Infinity)
+        .map(a => a.finished))""")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
