@@ -131,13 +131,17 @@ class ActionFollowUp(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         follow_ups = load_follow_ups()
         kind = intent[len(FOLLOW_UP_PREFIX):] if intent.startswith(FOLLOW_UP_PREFIX) else ""
-        if topic is None or kind not in follow_ups.kinds:
+        if kind not in follow_ups.kinds or (topic is None and not follow_ups.defaults[kind].topic):
             offer_topics(dispatcher)
             return []
-        answer = follow_ups.answer(topic.id, kind)
-        if answer.topic == topic.id:
-            # e.g. "and for the skin?" right after the skin answer: say all we know.
-            answer = follow_ups.defaults["more"]
-        send_answer(dispatcher, answer, title=topic.title)
+        if topic is None:
+            # "and for the skin?" as a first question still has one sensible answer.
+            answer = follow_ups.defaults[kind]
+        else:
+            answer = follow_ups.answer(topic.id, kind)
+            if answer.topic == topic.id:
+                # e.g. "and for the skin?" right after the skin answer: say all we know.
+                answer = follow_ups.defaults["more"]
+        send_answer(dispatcher, answer, title=topic.title if topic else "")
         remind_care_team(dispatcher, tracker)
         return topic_events(answer.topic) if answer.topic else []

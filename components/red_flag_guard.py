@@ -10,6 +10,7 @@ also says "tell the care team soon".
 """
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from dataclasses import dataclass
@@ -39,6 +40,10 @@ CHILD_MEDICINE_INTENT = "ask_child_medicine"
 CARE_NOTE_ENTITY = "care_note"
 CARE_NOTE_VALUE = "soon"
 _TERM = re.compile(r"\{([A-Za-z_]+)\}")
+_WORD = re.compile(r"[^\W\d_][\w-]*")
+# Shorter words are too easily mistaken for one another ("pred", "dose").
+MIN_TYPO_LENGTH = 5
+TYPO_SIMILARITY = 0.85
 
 
 def _loosen(regex: str) -> str:
@@ -93,7 +98,9 @@ class RedFlagList:
         if not isinstance(data, dict):
             raise DataFileError(f"{source}: expected a mapping with 'emergency' and 'care_soon'")
         self._source = source
-        self._terms = self._parse_terms(data.get("terms") or {})
+        terms = data.get("terms") or {}
+        self._terms = self._parse_terms(terms)
+        self._typo_targets = self._parse_typo_targets(terms, data.get("typo_tolerant", []))
         self.emergency = self._parse_flags(require(data, "emergency", source), "emergency")
         self.care_soon = self._parse_flags(require(data, "care_soon", source), "care_soon")
         self.child_medicine = self._parse_flags(data.get("child_medicine", []), "child_medicine")
@@ -118,6 +125,31 @@ class RedFlagList:
             name: "(?:" + "|".join(_phrase_regex(s) for s in _string_list(spellings, f"{self._source}: terms.{name}")) + ")"
             for name, spellings in terms.items()
         }
+
+    def _parse_typo_targets(self, terms: Dict[str, Any], words: Any) -> List[str]:
+        where = f"{self._source}: typo_tolerant"
+        spellings = {str(s).lower() for values in terms.values() if isinstance(values, list) for s in values}
+        targets = [word.lower() for word in _string_list(words, where)] if words else []
+        for word in targets:
+            if word not in spellings:
+                raise DataFileError(f"{where}: {word!r} is not a spelling under 'terms'")
+            if not word.isalpha() or len(word) < MIN_TYPO_LENGTH:
+                raise DataFileError(f"{where}: {word!r} must be one word of {MIN_TYPO_LENGTH} letters or more")
+        return sorted(targets)
+
+    def correct_typos(self, text: str) -> str:
+        """Spell a near-miss of a `typo_tolerant` word ("plaquenill") the way the list does."""
+        if not self._typo_targets:
+            return text
+
+        def fix(match: re.Match) -> str:
+            word = match.group(0)
+            if len(word) < MIN_TYPO_LENGTH or word.lower() in self._typo_targets:
+                return word
+            close = difflib.get_close_matches(word.lower(), self._typo_targets, n=1, cutoff=TYPO_SIMILARITY)
+            return close[0] if close else word
+
+        return _WORD.sub(fix, text)
 
     def _pattern(self, regex: str, where: str) -> Pattern[str]:
         def expand(match: re.Match) -> str:
@@ -206,12 +238,15 @@ class RedFlagGuard(GraphComponent):
             text = message.get(TEXT) or ""
             if text.startswith("/"):
                 continue  # a button payload, not words from the parent
-            emergencies = self._red_flags.emergencies(text)
+            # Care notes point at the words as typed, so only the checks that
+            # change the intent read the typo-corrected text.
+            corrected = self._red_flags.correct_typos(text)
+            emergencies = self._red_flags.emergencies(corrected)
             if emergencies:
                 logger.info("Red flag(s) %s: intent set to emergency", [f.id for f in emergencies])
                 self._set_intent(message, EMERGENCY_INTENT)
                 continue
-            medicine = self._red_flags.about_a_childs_medicine(text)
+            medicine = self._red_flags.about_a_childs_medicine(corrected)
             if medicine:
                 logger.info("Child medicine %s: intent set to %s", [f.id for f in medicine],
                             CHILD_MEDICINE_INTENT)

@@ -181,6 +181,12 @@ def test_follow_up_without_a_topic_asks_what_they_want_to_know(dispatcher, domai
     assert events == []
 
 
+def test_skin_follow_up_without_a_topic_answers_about_skin_treatment(dispatcher, domain) -> None:
+    events = run(ActionFollowUp(), follow_up("skin", None), dispatcher, domain)
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_faq/skin_treatment"]
+    assert events == [SlotSet("topic", "skin_treatment")]
+
+
 # --- data the actions read ---------------------------------------------------------------
 
 @pytest.fixture

@@ -175,6 +175,9 @@ CHILD_MEDICINE = [
     "can I change my son's methotrexate injection day?",
     "what should i do if my daughter misses a dose of her medicine?",
     "is my child's steroid dose too high?",
+    "can i stop his hydroxychloroqine for the summer",
+    "my son missed his metotrexat shot on friday",
+    "should i give her prednisalone twice today",
 ]
 DOSE_FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:mg|milligram|ml|millilit|mcg|microgram|g\b|tablet|dose|times|x\b|kg)|\d", re.I)
 
@@ -287,6 +290,30 @@ def minimal_flags(**changes: Any) -> Dict[str, Any]:
 def test_broken_red_flag_files_give_clear_errors(changes: Dict[str, Any], message: str) -> None:
     with pytest.raises(DataFileError, match=re.escape(message)):
         RedFlagList(minimal_flags(**changes), "safety/red_flags.yml")
+
+
+@pytest.mark.parametrize("text", [
+    "my daughter had an infection and missed school",  # "infection" is not "injection"
+    "my son has been so sick, he missed his party",
+    "she predicted the weather and skipped her coat",
+])
+def test_typo_tolerance_does_not_turn_everyday_words_into_medicines(guard: RedFlagGuard, text: str) -> None:
+    assert classified(guard, text, intent="faq").get("intent")["name"] == "faq"
+
+
+@pytest.mark.parametrize("words, message", [
+    (["nonsense"], "typo_tolerant: 'nonsense' is not a spelling under 'terms'"),
+    (["mtx"], "typo_tolerant: 'mtx' must be one word of 5 letters or more"),
+])
+def test_typo_tolerant_words_must_be_long_term_spellings(words: List[str], message: str) -> None:
+    data = minimal_flags(terms={"medicine": ["methotrexate", "mtx"]}, typo_tolerant=words)
+    with pytest.raises(DataFileError, match=re.escape(message)):
+        RedFlagList(data, "safety/red_flags.yml")
+
+
+def test_a_misspelt_medicine_is_read_as_the_listed_spelling() -> None:
+    flags = RedFlagList(minimal_flags(terms={"medicine": ["plaquenil", "mtx"]}, typo_tolerant=["plaquenil"]), "t")
+    assert flags.correct_typos("stop her Plaquenill or her mtxx?") == "stop her plaquenil or her mtxx?"
 
 
 def test_terms_and_loose_spelling_in_patterns() -> None:
