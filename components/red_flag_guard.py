@@ -20,17 +20,11 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import (
-    ENTITIES,
-    INTENT,
-    INTENT_NAME_KEY,
-    INTENT_RANKING_KEY,
-    PREDICTED_CONFIDENCE_KEY,
-    TEXT,
-)
+from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.data_files import DataFileError, load_yaml, require
+from components.intent_override import override_intent
 
 logger = logging.getLogger(__name__)
 
@@ -244,23 +238,15 @@ class RedFlagGuard(GraphComponent):
             emergencies = self._red_flags.emergencies(corrected)
             if emergencies:
                 logger.info("Red flag(s) %s: intent set to emergency", [f.id for f in emergencies])
-                self._set_intent(message, EMERGENCY_INTENT)
+                override_intent(message, EMERGENCY_INTENT, 1.0)
                 continue
             medicine = self._red_flags.about_a_childs_medicine(corrected)
             if medicine:
                 logger.info("Child medicine %s: intent set to %s", [f.id for f in medicine],
                             CHILD_MEDICINE_INTENT)
-                self._set_intent(message, CHILD_MEDICINE_INTENT)
+                override_intent(message, CHILD_MEDICINE_INTENT, 1.0)
             self._add_care_note(message, self._red_flags.care_notes(text))
         return messages
-
-    @staticmethod
-    def _set_intent(message: Message, intent: str) -> None:
-        top = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
-        ranking = [r for r in message.get(INTENT_RANKING_KEY) or []
-                   if r.get(INTENT_NAME_KEY) != intent]
-        message.set(INTENT, top, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [dict(top)] + ranking, add_to_output=True)
 
     @staticmethod
     def _add_care_note(message: Message, notes: List[tuple]) -> None:
