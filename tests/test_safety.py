@@ -139,6 +139,11 @@ LOOK_ALIKES = [
     "can jdm cause tiredness and clumsiness?",
     "how often does jdm come back",
     "what is the best sunscreen for jdm",
+    # Long-standing weakness, the everyday JDM picture, not a sudden loss.
+    "he can't lift his arms to brush his hair",
+    "she can't raise her arms above her head",
+    "my son can't get up off the floor without pushing on his knees",
+    "she can't lift her arms high enough to put her top on",
 ]
 
 # --- a particular child's medicine (none of these are training examples) ----------
@@ -503,20 +508,16 @@ def test_first_message_of_a_conversation_opens_with_the_disclaimer(live_servers,
     assert domain_text(domain, "utter_disclaimer") not in texts(second)
 
 
-@pytest.mark.parametrize("text", [
-    "my son can't breathe",
-    "she is chocking",
-    "he is on methotrexate and has a high fever of 39.8",
-    "Sorry to bother you, my daughter has JDM and tonight her lips have gone blue and she is very sleepy",
-    "help he's fitting",
-])
+@pytest.mark.parametrize("text", RED_FLAGS)
 def test_red_flags_get_the_emergency_reply_end_to_end(live_servers, domain, text: str) -> None:
     reply = without_disclaimer(say(live_servers["rasa"], new_sender(), text), domain)
     assert reply.startswith(domain_text(domain, "utter_emergency"))
 
 
-def test_an_ordinary_swallowing_question_is_not_an_emergency(live_servers, domain) -> None:
-    reply = without_disclaimer(say(live_servers["rasa"], new_sender(), "does JDM affect swallowing?"), domain)
+@pytest.mark.parametrize("text", LOOK_ALIKES)
+def test_look_alike_questions_are_not_emergencies_end_to_end(live_servers, domain, text: str) -> None:
+    # The trained classifier must not raise a false alarm either, not only the guard.
+    reply = without_disclaimer(say(live_servers["rasa"], new_sender(), text), domain)
     assert reply and EMERGENCY_REPLY not in reply
 
 
