@@ -6,7 +6,7 @@ remember the topic, so "why?" or "how long?" next can be answered in context.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -20,22 +20,25 @@ SUPPORT_OFFER = "utter_offer_support"
 CARE_TEAM_SOON = "utter_tell_care_team_soon"
 TERM_LABELS = ("drug", "test", "symptom")
 FOLLOW_UP_PREFIX = "followup_"
+UNSURE_ACTION = "action_jdm_fallback"
 
 
-def selected_topic(latest_message: Dict[str, Any]) -> Optional[str]:
-    """The FAQ topic the ResponseSelector chose for the latest message.
+def selected_topic(latest_message: Dict[str, Any]) -> Tuple[Optional[str], float]:
+    """The FAQ topic the ResponseSelector chose for the latest message, and how sure it was.
 
     Rasa 3.6 keys the selection by the retrieval intent ("faq") when the
     ResponseSelector is configured with `retrieval_intent: faq`, else by
-    "default"; the chosen key looks like "faq/rash".
+    "default"; the chosen key looks like "faq/rash". A selection without a
+    confidence (a test or a hand-written story) counts as sure.
     """
     selector = latest_message.get("response_selector") or {}
     for key in ("faq", "default"):
         response = (selector.get(key) or {}).get("response") or {}
         intent_response_key = response.get("intent_response_key") or ""
         if intent_response_key.startswith("faq/"):
-            return intent_response_key.split("/", 1)[1]
-    return None
+            confidence = response.get("confidence")
+            return intent_response_key.split("/", 1)[1], 1.0 if confidence is None else float(confidence)
+    return None, 0.0
 
 
 def remind_care_team(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
@@ -77,10 +80,15 @@ class ActionAnswerFaq(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[EventType]:
-        topic = load_topics().get(selected_topic(tracker.latest_message) or "")
+        topic_id, confidence = selected_topic(tracker.latest_message)
+        topic = load_topics().get(topic_id or "")
         if topic is None:
             offer_topics(dispatcher)
             return []
+        if confidence < load_topic_menu().min_confidence:
+            # A guess at the topic would answer a question the parent did not
+            # ask (or one the sources don't cover): suggest the likeliest topics.
+            return [FollowupAction(UNSURE_ACTION)]
         dispatcher.utter_message(response=topic.response)
         remind_care_team(dispatcher, tracker)
         return topic_events(topic.id)

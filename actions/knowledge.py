@@ -52,6 +52,7 @@ class TopicMenu:
 
     prompt: str
     suggested: Tuple[Topic, ...]
+    min_confidence: float
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,12 @@ def _topics_data() -> Tuple[Dict[str, Topic], TopicMenu]:
         if topic_id not in topics:
             raise DataFileError(f"{TOPICS_FILE}: suggested: unknown topic '{topic_id}'")
         suggested.append(topics[topic_id])
-    menu = TopicMenu(prompt=str(require(data, "prompt", TOPICS_FILE)), suggested=tuple(suggested))
+    min_confidence = require(data, "min_confidence", TOPICS_FILE)
+    if isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float)) \
+            or not 0 <= min_confidence < 1:
+        raise DataFileError(f"{TOPICS_FILE}: 'min_confidence' must be a number from 0 to below 1")
+    menu = TopicMenu(prompt=str(require(data, "prompt", TOPICS_FILE)), suggested=tuple(suggested),
+                     min_confidence=float(min_confidence))
     return topics, menu
 
 

@@ -57,6 +57,27 @@ def print_scores(title: str, out: Path) -> Dict[str, Optional[Dict[str, float]]]
     return found
 
 
+def print_unsure_topics(out: Path) -> None:
+    """What `min_confidence` (data/knowledge/topics.yml) does to the held-out topic answers.
+
+    Below it the assistant suggests topics instead of answering: good for a wrong
+    guess, a small cost for a right one.
+    """
+    sys.path.insert(0, str(ROOT))
+    from actions.knowledge import load_topic_menu
+
+    threshold = load_topic_menu().min_confidence
+    results = {}
+    for kind in ("successes", "errors"):
+        report = out / f"response_selection_{kind}.json"
+        results[kind] = json.loads(report.read_text(encoding="utf-8")) if report.exists() else []
+    held_back = {kind: sum(1 for r in found if r["intent_response_key_prediction"]["confidence"] < threshold)
+                 for kind, found in results.items()}
+    print(f"\nTopic answers below min_confidence {threshold} (suggestions instead of an answer)")
+    print(f"  wrong topic:  {held_back['errors']} of {len(results['errors'])} become suggestions")
+    print(f"  right topic:  {held_back['successes']} of {len(results['successes'])} become suggestions")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="models/jdm.tar.gz", help="trained model for the held-out test")
@@ -77,11 +98,13 @@ def main() -> int:
     if not args.skip_cross_validation:
         run_rasa(["--nlu", args.nlu, "--config", "config.yml", "--cross-validation",
                   "--folds", str(args.folds), "--out", str(cv_out)])
-    run_rasa(["--nlu", args.heldout, "--model", str(model), "--out", str(heldout_out)])
+    run_rasa(["--nlu", args.heldout, "--model", str(model), "--out", str(heldout_out), "--successes"])
 
     if not args.skip_cross_validation:
         print_scores(f"{args.folds}-fold cross-validation on {args.nlu}", cv_out)
     heldout = print_scores(f"Held-out examples {args.heldout} with {args.model}", heldout_out)
+
+    print_unsure_topics(heldout_out)
 
     failing = [kind for kind, result in heldout.items() if result is None or result["macro_f1"] < BAR]
     if failing:

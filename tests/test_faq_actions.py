@@ -52,6 +52,27 @@ def test_faq_answer_is_the_selected_topic_and_is_remembered(dispatcher, domain) 
     assert events == [SlotSet("topic", "rash")]
 
 
+def selection(topic: str, confidence: float) -> Dict[str, Any]:
+    return {"default": {"response": {"intent_response_key": f"faq/{topic}", "confidence": confidence,
+                                     "utter_action": f"utter_faq/{topic}"}, "ranking": []}}
+
+
+def test_an_unsure_topic_is_not_answered_but_handed_to_the_topic_suggestions(dispatcher, domain) -> None:
+    # "can jdm be passed on like a cold": the best topic guess was outlook at 0.35.
+    tracker = make_tracker("can jdm be passed on like a cold", "faq")
+    tracker.latest_message["response_selector"] = selection("outlook", 0.35)
+    events = run(ActionAnswerFaq(), tracker, dispatcher, domain)
+    assert dispatcher.messages == []
+    assert events == [FollowupAction("action_jdm_fallback")]
+
+
+def test_a_sure_topic_is_answered(dispatcher, domain) -> None:
+    tracker = make_tracker("will she get better", "faq")
+    tracker.latest_message["response_selector"] = selection("outlook", 0.8)
+    run(ActionAnswerFaq(), tracker, dispatcher, domain)
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_faq/outlook"]
+
+
 def test_faq_answer_reads_the_default_selector_key(dispatcher, domain) -> None:
     """Without `retrieval_intent: faq` in config.yml, Rasa 3.6 files the choice under "default"."""
     tracker = make_tracker("how is jdm treated", "faq")
