@@ -21,6 +21,10 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: the actions package is beside scripts/
+
+from actions.knowledge import load_topic_menu  # noqa: E402
+
 RASA = Path(sys.executable).parent / "rasa"
 BAR = 0.95
 REPORTS = {"intent": "intent_report.json", "response selection": "response_selection_report.json"}
@@ -63,9 +67,6 @@ def print_unsure_topics(out: Path) -> None:
     Below it the assistant suggests topics instead of answering: good for a wrong
     guess, a small cost for a right one.
     """
-    sys.path.insert(0, str(ROOT))
-    from actions.knowledge import load_topic_menu
-
     threshold = load_topic_menu().min_confidence
     results = {}
     for kind in ("successes", "errors"):
