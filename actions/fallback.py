@@ -6,44 +6,21 @@ unclear messages only get the care-team pointer).
 Stages are counted from the conversation's own events, so nothing is
 remembered between conversations and it never asks the same thing forever.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Dict, Iterable, List, Text
+from typing import Any, Dict, Iterable, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.data_files import DataFileError, load_yaml, require
-from actions.faq import remind_care_team
-from actions.knowledge import Topic, load_topic_menu, load_topics
+from actions.care_team import remind_care_team
+from jdm_content.fallback import load_fallback_texts
+from jdm_content.knowledge import Topic, load_topic_menu, load_topics
 
-FALLBACK_FILE = "safety/fallback.yml"
 FALLBACK_INTENT = "nlu_fallback"
 SUPPORT_OFFER = "utter_offer_support"
-
-
-@dataclass(frozen=True)
-class FallbackTexts:
-    first: str
-    again: str
-    max_suggestions: int
-
-
-@lru_cache(maxsize=1)
-def load_fallback_texts() -> FallbackTexts:
-    data = load_yaml(FALLBACK_FILE)
-    data = data if isinstance(data, dict) else {}
-    limit = require(data, "max_suggestions", FALLBACK_FILE)
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 5:
-        raise DataFileError(f"{FALLBACK_FILE}: 'max_suggestions' must be a whole number from 1 to 5")
-    return FallbackTexts(
-        first=str(require(data, "first", FALLBACK_FILE)),
-        again=str(require(data, "again", FALLBACK_FILE)),
-        max_suggestions=limit,
-    )
 
 
 def consecutive_fallbacks(events: Iterable[Dict[str, Any]]) -> int:
@@ -86,23 +63,40 @@ def suggested_topics(latest_message: Dict[str, Any], limit: int) -> List[Topic]:
     return chosen[:limit]
 
 
+def suggest_topics(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Stage 1: "did you mean...?" with the likeliest topics as buttons."""
+    texts = load_fallback_texts()
+    topics = suggested_topics(tracker.latest_message, texts.max_suggestions)
+    dispatcher.utter_message(
+        text=texts.first,
+        buttons=[{"title": topic.title, "payload": topic.example} for topic in topics],
+    )
+
+
+def harmless_guess(latest_message: Dict[str, Any]) -> Optional[str]:
+    """The reply for an unsure message whose best guess is small talk or off-topic, if any."""
+    texts = load_fallback_texts()
+    ranking = [r for r in latest_message.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
+    if not ranking or not texts.min_guess <= (ranking[0].get("confidence") or 0.0) <= texts.max_guess:
+        return None
+    return texts.harmless_guesses.get(str(ranking[0].get("name")))
+
+
 class ActionJdmFallback(Action):
     """Stage 1: suggest topics as buttons. Stage 2 (and after): the care team."""
 
     def name(self) -> Text:
         return "action_jdm_fallback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         texts = load_fallback_texts()
+        response = harmless_guess(tracker.latest_message)
+        if response:
+            dispatcher.utter_message(response=response)
+            return []
         in_a_row = consecutive_fallbacks(tracker.events)
         if in_a_row <= 1:
-            topics = suggested_topics(tracker.latest_message, texts.max_suggestions)
-            dispatcher.utter_message(
-                text=texts.first,
-                buttons=[{"title": topic.title, "payload": topic.example} for topic in topics],
-            )
+            suggest_topics(dispatcher, tracker)
         else:
             dispatcher.utter_message(text=texts.again)
         remind_care_team(dispatcher, tracker)

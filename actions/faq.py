@@ -3,7 +3,10 @@
 The answers themselves live in domain.yml (utter_faq/<topic>) and
 data/knowledge/*.yml; these actions only choose which one to send and
 remember the topic, so "why?" or "how long?" next can be answered in context.
+What the parent names wins over the topic classifier: a question that names a
+medicine, test or sign is answered about that one.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text, Tuple
@@ -12,15 +15,15 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.knowledge import Answer, load_follow_ups, load_terms, load_topic_menu, load_topics
-from actions.lexicon import canonical_id, entry
+from actions.care_team import remind_care_team
+from actions.fallback import suggest_topics
+from jdm_content.knowledge import Answer, Term, load_follow_ups, load_terms, load_topic_menu, load_topics
+from jdm_content.lexicon import canonical_id, entry
 
 TOPIC_SLOT = "topic"
 SUPPORT_OFFER = "utter_offer_support"
-CARE_TEAM_SOON = "utter_tell_care_team_soon"
 TERM_LABELS = ("drug", "test", "symptom")
 FOLLOW_UP_PREFIX = "followup_"
-UNSURE_ACTION = "action_jdm_fallback"
 
 
 def selected_topic(latest_message: Dict[str, Any]) -> Tuple[Optional[str], float]:
@@ -41,10 +44,36 @@ def selected_topic(latest_message: Dict[str, Any]) -> Tuple[Optional[str], float
     return None, 0.0
 
 
-def remind_care_team(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    """Add the safety guard's nudge when it marked the message (entity care_note)."""
-    if any(e.get("entity") == "care_note" for e in tracker.latest_message.get("entities", [])):
-        dispatcher.utter_message(response=CARE_TEAM_SOON)
+def named_terms(tracker: Tracker) -> List[Tuple[str, str]]:
+    """(label, lexicon id) of each drug, test or sign the latest message names, in order, once each."""
+    named: List[Tuple[str, str]] = []
+    for entity in tracker.latest_message.get("entities", []):
+        label = entity.get("entity")
+        term_id = canonical_id(label, str(entity.get("value", ""))) if label in TERM_LABELS else None
+        if term_id and (label, term_id) not in named:
+            named.append((label, term_id))
+    return named
+
+
+def described_terms(tracker: Tracker) -> List[Term]:
+    """The named terms that data/knowledge/terms.yml has an answer for."""
+    terms = load_terms().by_id
+    return [terms[term_id] for _, term_id in named_terms(tracker) if term_id in terms]
+
+
+def anchoring_terms(tracker: Tracker, topic_id: Optional[str]) -> List[Term]:
+    """The named terms that a medical question is really about, instead of the selected topic.
+
+    A medicine or test (terms.yml `named_wins`) always; a sign only when the
+    selected topic is not its own (its topic's answer says more about it).
+    """
+    terms = load_terms()
+    named = [(label, terms.by_id[term_id]) for label, term_id in named_terms(tracker) if term_id in terms.by_id]
+    if any(label in terms.named_wins for label, _ in named):
+        return [term for label, term in named if label in terms.named_wins]
+    if named and all(term.topic != topic_id for _, term in named):
+        return [term for _, term in named]
+    return []
 
 
 def topic_events(topic_id: str) -> List[EventType]:
@@ -72,15 +101,26 @@ def send_answer(dispatcher: CollectingDispatcher, answer: Answer, title: str = "
         dispatcher.utter_message(text=(answer.text or "").replace("{title}", title))
 
 
+def explain(dispatcher: CollectingDispatcher, tracker: Tracker, named: List[Term]) -> List[EventType]:
+    """Each named term's own answer; its topic becomes the context for follow-ups."""
+    for term in named:
+        dispatcher.utter_message(text=term.answer)
+    remind_care_team(dispatcher, tracker)
+    topic = next((term.topic for term in reversed(named) if term.topic), None)
+    return [SlotSet(TOPIC_SLOT, topic)] if topic else []
+
+
 class ActionAnswerFaq(Action):
     """Answer a faq/<topic> question with that topic's response."""
 
     def name(self) -> Text:
         return "action_answer_faq"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         topic_id, confidence = selected_topic(tracker.latest_message)
+        if anchored := anchoring_terms(tracker, topic_id):
+            # "why is hydroxychloroquine given": the medicine named, not a neighbouring topic.
+            return explain(dispatcher, tracker, anchored)
         topic = load_topics().get(topic_id or "")
         if topic is None:
             offer_topics(dispatcher)
@@ -88,7 +128,8 @@ class ActionAnswerFaq(Action):
         if confidence < load_topic_menu().min_confidence:
             # A guess at the topic would answer a question the parent did not
             # ask (or one the sources don't cover): suggest the likeliest topics.
-            return [FollowupAction(UNSURE_ACTION)]
+            suggest_topics(dispatcher, tracker)
+            return []
         dispatcher.utter_message(response=topic.response)
         remind_care_team(dispatcher, tracker)
         return topic_events(topic.id)
@@ -100,30 +141,19 @@ class ActionExplainTerm(Action):
     def name(self) -> Text:
         return "action_explain_term"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         terms = load_terms()
-        named = []  # (label, id) in the order the parent wrote them, once each
-        for entity in tracker.latest_message.get("entities", []):
-            label = entity.get("entity")
-            term_id = canonical_id(label, str(entity.get("value", ""))) if label in TERM_LABELS else None
-            if term_id and (label, term_id) not in named:
-                named.append((label, term_id))
+        named = named_terms(tracker)
         if not named:
             dispatcher.utter_message(text=terms.unknown)
             return []
-        topic = None
         for label, term_id in named:
-            term = terms.by_id.get(term_id)
-            if term is None:
+            if term_id not in terms.by_id:
                 lexicon_entry = entry(label, term_id)
                 dispatcher.utter_message(
-                    text=terms.not_covered.replace("{name}", lexicon_entry.name if lexicon_entry else term_id))
-                continue
-            dispatcher.utter_message(text=term.answer)
-            topic = term.topic or topic
-        remind_care_team(dispatcher, tracker)
-        return [SlotSet(TOPIC_SLOT, topic)] if topic else []
+                    text=terms.not_covered.replace("{name}", lexicon_entry.name if lexicon_entry else term_id)
+                )
+        return explain(dispatcher, tracker, [terms.by_id[i] for _, i in named if i in terms.by_id])
 
 
 class ActionFollowUp(Action):
@@ -132,13 +162,15 @@ class ActionFollowUp(Action):
     def name(self) -> Text:
         return "action_follow_up"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         topics = load_topics()
         topic = topics.get(tracker.get_slot(TOPIC_SLOT) or "")
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         follow_ups = load_follow_ups()
-        kind = intent[len(FOLLOW_UP_PREFIX):] if intent.startswith(FOLLOW_UP_PREFIX) else ""
+        kind = intent[len(FOLLOW_UP_PREFIX) :] if intent.startswith(FOLLOW_UP_PREFIX) else ""
+        named = described_terms(tracker)
+        if named and kind in follow_ups.kinds:
+            return self.about_named_terms(dispatcher, tracker, named, kind)
         if kind not in follow_ups.kinds or (topic is None and not follow_ups.defaults[kind].topic):
             offer_topics(dispatcher)
             return []
@@ -153,3 +185,21 @@ class ActionFollowUp(Action):
         send_answer(dispatcher, answer, title=topic.title if topic else "")
         remind_care_team(dispatcher, tracker)
         return topic_events(answer.topic) if answer.topic else []
+
+    @staticmethod
+    def about_named_terms(
+        dispatcher: CollectingDispatcher, tracker: Tracker, named: List[Term], kind: str
+    ) -> List[EventType]:
+        """Side effects of methotrexate: that medicine's topic, never the last topic's."""
+        follow_ups = load_follow_ups()
+        if kind in follow_ups.term_answers:
+            return explain(dispatcher, tracker, named)
+        topics = load_topics()
+        events: List[EventType] = []
+        for term in named:
+            answer = follow_ups.answer(term.topic, kind) if term.topic else follow_ups.defaults[kind]
+            send_answer(dispatcher, answer, title=topics[term.topic].title if term.topic else term.id)
+            topic = answer.topic or term.topic
+            events = topic_events(topic) if topic else events
+        remind_care_team(dispatcher, tracker)
+        return events

@@ -4,6 +4,7 @@ A parent may arrive in a panic, so before anything else they read that this
 is an automated assistant giving general information, not medical advice,
 and what to do in an emergency.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -28,8 +29,6 @@ class ActionSessionStart(Action):
             return []
         return [SlotSet(name, value) for name, value in tracker.slots.items() if value is not None]
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         dispatcher.utter_message(response=DISCLAIMER)
         return [SessionStarted(), *self.carried_over_slots(tracker, domain), ActionExecuted("action_listen")]

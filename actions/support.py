@@ -1,25 +1,28 @@
-"""Hand families off to support organisations: matching, contact cards, region form.
+"""Hand families off to support organisations: matching, contact cards, narrowing buttons.
 
 Who is suggested and why comes from data/organisations.yml and
-data/support_needs.yml (actions/directory.py); the wording of the messages
+data/support_needs.yml (jdm_content/directory.py); the wording of the messages
 is in domain.yml. This module only joins them to the conversation.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.directory import Organisation, detect_need, directory, matching, recommend
-from actions.lexicon import canonical_id
+from jdm_content.directory import Matching, Organisation, detect_need, directory, matching, recommend
+from jdm_content.lexicon import canonical_id
 
 # Channels whose widget renders markdown links; the terminal ("cmdline") does not.
 LINK_CHANNELS = ("rest", "socketio")
 PHONE_LABEL_NAMES = {"main": "Phone", "toll_free": "Toll-free", "fax": "Fax"}
 FALLBACK_REGION = "other"
+INFORM_REGION_INTENT = "inform_region"
+NARROWING_PROMPTS = ("utter_narrow_support", "utter_narrow_support_by_need")
 
 
 def resolve(label: str, value: Any, known_ids: Any) -> Optional[str]:
@@ -47,7 +50,7 @@ def contact_lines(organisation: Organisation, links: bool, family_region: Option
         if abroad:
             shown += f" (from abroad: {phone.international})"
         lines.append(f"{PHONE_LABEL_NAMES[phone.label]}: {shown}")
-    lines.append("Address: " + ", ".join([*organisation.address, organisation.postal_country]))
+    lines.append("Address: " + ", ".join([*organisation.address, organisation.postal_country or ""]))
     return "\n".join(lines)
 
 
@@ -55,8 +58,13 @@ def shows_links(tracker: Tracker) -> bool:
     return tracker.get_latest_input_channel() in LINK_CHANNELS
 
 
-def send_card(dispatcher: CollectingDispatcher, tracker: Tracker, organisation: Organisation,
-              why: str, family_region: Optional[str]) -> None:
+def send_card(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    organisation: Organisation,
+    why: str,
+    family_region: Optional[str],
+) -> None:
     dispatcher.utter_message(
         response="utter_contact_card",
         org_name=organisation.name,
@@ -77,26 +85,92 @@ def recent_need(tracker: Tracker) -> Optional[str]:
     return detect_need(tracker.latest_message.get("text") or "")
 
 
+def named_organisations(tracker: Tracker) -> List[Organisation]:
+    """The organisations the latest message names, in order, once each."""
+    organisations = directory()
+    named: List[Organisation] = []
+    for entity in tracker.latest_message.get("entities", []):
+        if entity.get("entity") == "organisation":
+            org_id = resolve("organisation", entity.get("value"), organisations)
+            if org_id and organisations[org_id] not in named:
+                named.append(organisations[org_id])
+    return named
+
+
+def send_named_cards(dispatcher: CollectingDispatcher, tracker: Tracker, named: List[Organisation]) -> None:
+    family_region = resolve("region", tracker.get_slot("region"), matching().regions)
+    for organisation in named:
+        send_card(dispatcher, tracker, organisation, organisation.serves, family_region)
+
+
+def narrowing_buttons(rules: Matching, region_known: bool, need_id: Optional[str]) -> List[Dict[str, str]]:
+    """Buttons for the family's region (until it is known) and for the other needs offered."""
+    buttons = (
+        []
+        if region_known
+        else [
+            {"title": region.button, "payload": f'/{INFORM_REGION_INTENT}{{"region": "{region.id}"}}'}
+            for region in rules.regions.values()
+        ]
+    )
+    buttons += [
+        {"title": need.button, "payload": f'/ask_support{{"support_need": "{need.id}"}}'}
+        for need in rules.needs
+        if need.button and need.id != need_id
+    ]
+    return buttons
+
+
+def just_offered_narrowing(tracker: Tracker) -> bool:
+    """Whether the assistant's turn before this message ended with narrowing buttons.
+
+    They are offered once in a row: a parent clicking through them is not asked the same again.
+    """
+    after_latest_message = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if after_latest_message:
+                return False
+            after_latest_message = True
+        elif event.get("event") == "bot" and after_latest_message:
+            return (event.get("metadata") or {}).get("utter_action") in NARROWING_PROMPTS
+    return False
+
+
 class ActionSupportHandoff(Action):
-    """Suggest the best-fitting organisations for the family's region and need."""
+    """Organisations at once, best first: for the family's region and need when known.
+
+    Nothing is asked before the list: a family that says nothing more still
+    has contacts; buttons narrow the list by region or need.
+    """
 
     def name(self) -> Text:
         return "action_support_handoff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        named = named_organisations(tracker)
+        if named:
+            send_named_cards(dispatcher, tracker, named)
+            return []
         rules = matching()
-        region_id = resolve("region", tracker.get_slot("region"), rules.regions) or FALLBACK_REGION
-        need_id = recent_need(tracker) or tracker.get_slot("support_need")
-        need = rules.need(need_id)
-        dispatcher.utter_message(
-            response="utter_support_intro",
-            region_name=rules.regions[region_id].name,
-            need_text=f", for {need.name}" if need else "",
-        )
-        for recommendation in recommend(region_id, need.id if need else None):
-            send_card(dispatcher, tracker, recommendation.organisation,
-                      " ".join(recommendation.reasons), region_id)
+        region_id = resolve("region", tracker.get_slot("region"), rules.regions)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if region_id is None and intent == INFORM_REGION_INTENT:
+            dispatcher.utter_message(response="utter_region_not_recognised")
+        need = rules.need(recent_need(tracker) or tracker.get_slot("support_need"))
+        need_text = f", for {need.name}" if need else ""
+        if region_id is None:
+            dispatcher.utter_message(response="utter_support_intro_anywhere", need_text=need_text)
+        else:
+            dispatcher.utter_message(
+                response="utter_support_intro", region_name=rules.regions[region_id].name, need_text=need_text
+            )
+        for recommendation in recommend(region_id or FALLBACK_REGION, need.id if need else None):
+            send_card(dispatcher, tracker, recommendation.organisation, " ".join(recommendation.reasons), region_id)
+        buttons = narrowing_buttons(rules, region_id is not None, need.id if need else None)
+        if buttons and not just_offered_narrowing(tracker):
+            prompt = "utter_narrow_support_by_need" if region_id else "utter_narrow_support"
+            dispatcher.utter_message(response=prompt, buttons=buttons)
         return [SlotSet("region", region_id), SlotSet("support_need", need.id if need else None)]
 
 
@@ -106,41 +180,16 @@ class ActionOrganisationContact(Action):
     def name(self) -> Text:
         return "action_organisation_contact"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[EventType]:
-        organisations = directory()
-        named: List[str] = []
-        for entity in tracker.latest_message.get("entities", []):
-            if entity.get("entity") == "organisation":
-                org_id = resolve("organisation", entity.get("value"), organisations)
-                if org_id and org_id not in named:
-                    named.append(org_id)
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        named = named_organisations(tracker)
         if not named:
             dispatcher.utter_message(
                 response="utter_ask_which_organisation",
                 buttons=[
                     {"title": org.name, "payload": f'/ask_org_contact{{"organisation": "{org.id}"}}'}
-                    for org in organisations.values()
+                    for org in directory().values()
                 ],
             )
             return []
-        family_region = resolve("region", tracker.get_slot("region"), matching().regions)
-        for org_id in named:
-            organisation = organisations[org_id]
-            send_card(dispatcher, tracker, organisation, organisation.serves, family_region)
+        send_named_cards(dispatcher, tracker, named)
         return []
-
-
-class ValidateRegionForm(FormValidationAction):
-    """Turn "we're in Ohio", "London" or a button into a region id; never ask twice."""
-
-    def name(self) -> Text:
-        return "validate_region_form"
-
-    def validate_region(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                        tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        region_id = resolve("region", slot_value, matching().regions)
-        if region_id is None:
-            dispatcher.utter_message(response="utter_region_not_recognised")
-            region_id = FALLBACK_REGION
-        return {"region": region_id}

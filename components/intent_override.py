@@ -1,4 +1,5 @@
 """Overriding the classifier's intent from a component later in the pipeline."""
+
 from __future__ import annotations
 
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY

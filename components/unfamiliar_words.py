@@ -9,18 +9,20 @@ FallbackClassifier does. Words inside an entity from the project's spaCy
 lexicon count as known. The emergency guard runs after it, so a red flag
 still wins.
 """
+
 from __future__ import annotations
 
 import difflib
 import json
 import logging
-from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Text
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Text, Type
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -71,13 +73,18 @@ class UnfamiliarWordsFallback(GraphComponent):
             self._by_first_letter.setdefault(word[0], []).append(word)
 
     @classmethod
+    def required_components(cls) -> List[Type]:
+        """Counts words from the tokens."""
+        return [Tokenizer]
+
+    @classmethod
     def create(
         cls,
         config: Dict[Text, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "UnfamiliarWordsFallback":
+    ) -> UnfamiliarWordsFallback:
         return cls(config, model_storage, resource)
 
     @classmethod
@@ -88,7 +95,7 @@ class UnfamiliarWordsFallback(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "UnfamiliarWordsFallback":
+    ) -> UnfamiliarWordsFallback:
         try:
             with model_storage.read_from(resource) as directory:
                 vocabulary = json.loads((directory / VOCABULARY_FILE).read_text(encoding="utf-8"))
@@ -99,8 +106,7 @@ class UnfamiliarWordsFallback(GraphComponent):
         return cls(config, model_storage, resource, vocabulary)
 
     def train(self, training_data: TrainingData) -> Resource:
-        vocabulary = sorted({word for example in training_data.training_examples
-                             for word, _ in _words(example)})
+        vocabulary = sorted({word for example in training_data.training_examples for word, _ in _words(example)})
         with self._storage.write_to(self._resource) as directory:
             (directory / VOCABULARY_FILE).write_text(json.dumps(vocabulary), encoding="utf-8")
         self._use(vocabulary)
@@ -112,28 +118,28 @@ class UnfamiliarWordsFallback(GraphComponent):
         if not words:
             return None
         in_entities = [(e["start"], e["end"]) for e in message.get(ENTITIES) or []]
-        known = sum(1 for word, start in words
-                    if any(s <= start < e for s, e in in_entities) or self._is_known(word))
+        known = sum(1 for word, start in words if any(s <= start < e for s, e in in_entities) or self._is_known(word))
         return known / len(words)
 
     def _is_known(self, word: str) -> bool:
         if word in self._vocabulary:
             return True
         candidates = self._by_first_letter.get(word[0], [])
-        return bool(difflib.get_close_matches(word, candidates, n=1,
-                                              cutoff=self._config["typo_similarity"]))
+        return bool(difflib.get_close_matches(word, candidates, n=1, cutoff=self._config["typo_similarity"]))
 
     def process(self, messages: List[Message]) -> List[Message]:
         if not self._vocabulary:
             return messages
         for message in messages:
             text = message.get(TEXT) or ""
-            if text.startswith("/") or (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == DEFAULT_NLU_FALLBACK_INTENT_NAME:
+            if (
+                text.startswith("/")
+                or (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == DEFAULT_NLU_FALLBACK_INTENT_NAME
+            ):
                 continue
             share = self.familiar_share(message)
             if share is None or share >= self._config["min_familiar_share"]:
                 continue
-            logger.info("Only %.0f%% familiar words: intent set to %s", share * 100,
-                        DEFAULT_NLU_FALLBACK_INTENT_NAME)
+            logger.info("Only %.0f%% familiar words: intent set to %s", share * 100, DEFAULT_NLU_FALLBACK_INTENT_NAME)
             override_intent(message, DEFAULT_NLU_FALLBACK_INTENT_NAME, 1.0 - share)
         return messages

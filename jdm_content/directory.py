@@ -5,6 +5,7 @@ and data/support_needs.yml the tags, needs, regions and ranking points, so a
 clinic editor can change who is suggested without touching Python. Both files
 are validated here; any problem raises DataFileError naming the record and field.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,14 +15,23 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import phonenumbers
 
-from actions.data_files import DataFileError, data_dir, load_yaml, require
+from jdm_content.files import DataFileError, data_dir, load_yaml, require
 
 ORGANISATIONS_FILE = "organisations.yml"
 MATCHING_FILE = "support_needs.yml"
 PHONE_LABELS = ("main", "toll_free", "fax")
 ORGANISATION_FIELDS = {
-    "id", "name", "serves", "country", "region", "address", "phones", "tags",
-    "serves_everyone", "no_contact_note", "fixes",
+    "id",
+    "name",
+    "serves",
+    "country",
+    "region",
+    "address",
+    "phones",
+    "tags",
+    "serves_everyone",
+    "no_contact_note",
+    "fixes",
 }
 RANKING_POINTS = ("need_match", "same_region", "nearby_region", "serves_everyone", "max_cards")
 RANKING_TEXTS = ("same_region_reason", "nearby_reason", "far_reason", "serves_everyone_reason")
@@ -63,6 +73,8 @@ class Need:
     tags: Tuple[str, ...]
     keywords: Tuple[str, ...]
     local_only: bool
+    # Title of the button that narrows a hand-off to this need; None: no button.
+    button: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,7 @@ class Region:
     id: str
     name: str
     nearby: Tuple[str, ...]
+    button: str
 
 
 @dataclass(frozen=True)
@@ -111,7 +124,7 @@ def _top_level(relative_path: str, keys: Tuple[str, ...]) -> Dict[str, Any]:
 def valid_number(value: Any, where: str) -> phonenumbers.PhoneNumber:
     """A number written with its + country code that phonenumbers accepts."""
     if not isinstance(value, str):
-        raise DataFileError(f"{where}: must be a text like \"+12037440100\", got {value!r}")
+        raise DataFileError(f'{where}: must be a text like "+12037440100", got {value!r}')
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException as error:
@@ -158,12 +171,15 @@ def _organisation(record: Any, index: int, countries: Dict[str, Dict[str, str]],
     if not isinstance(serves_everyone, bool):
         raise DataFileError(f"{where}: field 'serves_everyone' must be true or false")
     fixes = _string_list(record.get("fixes", []), where, "fixes")
-    common = dict(id=org_id, name=record["name"], serves=record["serves"], tags=tags,
-                  serves_everyone=serves_everyone, fixes=fixes)
+    common = dict(
+        id=org_id, name=record["name"], serves=record["serves"], tags=tags, serves_everyone=serves_everyone, fixes=fixes
+    )
     if "no_contact_note" in record:
         for field in ("address", "phones", "country", "region"):
             if field in record:
-                raise DataFileError(f"{where}: field '{field}' given although 'no_contact_note' says there are no contact details")
+                raise DataFileError(
+                    f"{where}: field '{field}' given although 'no_contact_note' says there are no contact details"
+                )
         return Organisation(no_contact_note=require(record, "no_contact_note", where), **common)
 
     country = require(record, "country", where)
@@ -183,9 +199,15 @@ def _organisation(record: Any, index: int, countries: Dict[str, Dict[str, str]],
         e164, national, international = parse_phone(value, country, f"{where}: field 'phones.{label}'")
         phones.append(Phone(label, e164, national, international))
     phones.sort(key=lambda phone: PHONE_LABELS.index(phone.label))
-    return Organisation(country=country, country_name=countries[country]["name"],
-                        postal_country=countries[country]["postal"], region=region,
-                        address=address, phones=tuple(phones), **common)
+    return Organisation(
+        country=country,
+        country_name=countries[country]["name"],
+        postal_country=countries[country]["postal"],
+        region=region,
+        address=address,
+        phones=tuple(phones),
+        **common,
+    )
 
 
 def load_matching(relative_path: str = MATCHING_FILE) -> Matching:
@@ -199,11 +221,15 @@ def load_matching(relative_path: str = MATCHING_FILE) -> Matching:
         where = _where(relative_path, f"regions[{index}]")
         region_id = require(record, "id", where)
         nearby = _string_list(record.get("nearby", []), where, "nearby") if record.get("nearby") else ()
-        regions[region_id] = Region(region_id, require(record, "name", where), nearby)
+        regions[region_id] = Region(
+            region_id, require(record, "name", where), nearby, str(require(record, "button", where))
+        )
     for region in regions.values():
         for other in region.nearby:
             if other not in regions:
-                raise DataFileError(_where(relative_path, f"region '{region.id}': field 'nearby': unknown region '{other}'"))
+                raise DataFileError(
+                    _where(relative_path, f"region '{region.id}': field 'nearby': unknown region '{other}'")
+                )
     needs = []
     for index, record in enumerate(_listing(data["needs"], relative_path, "needs")):
         where = _where(relative_path, f"needs[{index}]")
@@ -214,8 +240,19 @@ def load_matching(relative_path: str = MATCHING_FILE) -> Matching:
             if tag not in tags:
                 raise DataFileError(f"{where}: field 'tags': unknown tag '{tag}'")
         keywords = _string_list(require(record, "keywords", where), where, "keywords")
-        needs.append(Need(need_id, require(record, "name", where), need_tags,
-                          tuple(k.lower() for k in keywords), bool(record.get("local_only", False))))
+        button = record.get("button")
+        if button is not None and not (isinstance(button, str) and button.strip()):
+            raise DataFileError(f"{where}: field 'button' must be a button title")
+        needs.append(
+            Need(
+                need_id,
+                require(record, "name", where),
+                need_tags,
+                tuple(k.lower() for k in keywords),
+                bool(record.get("local_only", False)),
+                button,
+            )
+        )
     ranking = data["ranking"]
     where = _where(relative_path, "ranking")
     for field in RANKING_POINTS:
@@ -235,7 +272,9 @@ def _listing(value: Any, relative_path: str, key: str) -> List[Any]:
     return value
 
 
-def load_directory(relative_path: str = ORGANISATIONS_FILE, matching: Optional[Matching] = None) -> Dict[str, Organisation]:
+def load_directory(
+    relative_path: str = ORGANISATIONS_FILE, matching: Optional[Matching] = None
+) -> Dict[str, Organisation]:
     """Every organisation by id, in file order, fully validated."""
     matching = matching or load_matching()
     data = _top_level(relative_path, ("countries", "organisations"))
@@ -287,11 +326,17 @@ def recommend(region_id: str, need_id: Optional[str]) -> List[Recommendation]:
         same = organisation.region == region.id
         near = organisation.region in region.nearby
         meets = need is not None and bool(set(need.tags) & set(organisation.tags))
-        if not (same or near or organisation.serves_everyone or (meets and not need.local_only)):
+        far_need = need is not None and meets and not need.local_only
+        if not (same or near or organisation.serves_everyone or far_need):
             continue
         myositis = sum(points["myositis_points"].get(tag, 0) for tag in organisation.tags)
-        score = (myositis + points["need_match"] * meets + points["same_region"] * same
-                 + points["nearby_region"] * near + points["serves_everyone"] * organisation.serves_everyone)
+        score = (
+            myositis
+            + points["need_match"] * meets
+            + points["same_region"] * same
+            + points["nearby_region"] * near
+            + points["serves_everyone"] * organisation.serves_everyone
+        )
         reasons = (_topic_reason(organisation, need), _place_reason(organisation, region, same, near))
         ranked.append((-score, -myositis, index, Recommendation(organisation, reasons)))
     ranked.sort(key=lambda item: item[:3])

@@ -3,6 +3,7 @@
 Every loader in the actions package goes through here, so a broken file
 gives one kind of error that names the file and the place in it.
 """
+
 from __future__ import annotations
 
 import os

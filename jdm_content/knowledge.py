@@ -4,13 +4,16 @@ Clinic editors change these files, not Python, so each loader checks what
 the actions rely on and names the file, record and field when something is
 wrong. Results are cached read-only (files change only between restarts).
 """
+
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 
-from actions.data_files import DataFileError, load_yaml, require
+from jdm_content.files import DataFileError, load_yaml, require
+from jdm_content.lexicon import entry, load_lexicon
 
 SOURCES_FILE = "knowledge/sources.yml"
 FACTS_FILE = "knowledge/facts.yml"
@@ -70,6 +73,8 @@ class Term:
     topic: Optional[str]
     answer: str
     facts: Tuple[str, ...]
+    # For a question about one child's dose of this medicine: no figures.
+    dose_answer: str
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,8 @@ class Terms:
     by_id: Dict[str, Term]
     not_covered: str
     unknown: str
+    # Lexicon labels whose named terms win over their own topic's answer.
+    named_wins: Tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,8 @@ class FollowUps:
     kinds: Tuple[str, ...]
     defaults: Dict[str, Answer]
     by_topic: Dict[str, Dict[str, Answer]]
+    # Kinds that, about a named medicine, test or sign, its own terms.yml answer covers.
+    term_answers: Tuple[str, ...]
 
     def answer(self, topic: str, kind: str) -> Answer:
         """The answer for this follow-up after this topic (or the default)."""
@@ -172,11 +181,13 @@ def _topics_data() -> Tuple[Dict[str, Topic], TopicMenu]:
             raise DataFileError(f"{TOPICS_FILE}: suggested: unknown topic '{topic_id}'")
         suggested.append(topics[topic_id])
     min_confidence = require(data, "min_confidence", TOPICS_FILE)
-    if isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float)) \
-            or not 0 <= min_confidence < 1:
+    if isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float)) or not 0 <= min_confidence < 1:
         raise DataFileError(f"{TOPICS_FILE}: 'min_confidence' must be a number from 0 to below 1")
-    menu = TopicMenu(prompt=str(require(data, "prompt", TOPICS_FILE)), suggested=tuple(suggested),
-                     min_confidence=float(min_confidence))
+    menu = TopicMenu(
+        prompt=str(require(data, "prompt", TOPICS_FILE)),
+        suggested=tuple(suggested),
+        min_confidence=float(min_confidence),
+    )
     return topics, menu
 
 
@@ -219,9 +230,23 @@ def load_terms() -> Terms:
         topic = record.get("topic")
         if topic is not None and topic not in load_topics():
             raise DataFileError(f"{where}: unknown topic '{topic}' (see {TOPICS_FILE})")
-        terms[term_id] = Term(id=term_id, topic=topic, answer=answer.text or "", facts=answer.facts)
+        dose_answer = str(record.get("dose_answer") or answer.text or "")
+        if entry("drug", term_id) and re.search(r"\d", dose_answer.split("Source:")[0]):
+            raise DataFileError(
+                f"{where}: a medicine's answer is also given to dose questions and must not "
+                "contain figures: add a 'dose_answer' without them"
+            )
+        terms[term_id] = Term(
+            id=term_id, topic=topic, answer=answer.text or "", facts=answer.facts, dose_answer=dose_answer
+        )
+    named_wins = _id_list(data, "named_wins", TERMS_FILE)
+    labels = {entry.label for entry in load_lexicon().entries}
+    unknown_labels = [label for label in named_wins if label not in labels]
+    if unknown_labels:
+        raise DataFileError(f"{TERMS_FILE}: named_wins: unknown lexicon label(s) {', '.join(unknown_labels)}")
     return Terms(
         by_id=terms,
+        named_wins=named_wins,
         not_covered=str(require(data, "not_covered", TERMS_FILE)),
         unknown=str(require(data, "unknown", TERMS_FILE)),
     )
@@ -238,8 +263,7 @@ def load_follow_ups() -> FollowUps:
     defaults = {}
     for kind in kinds:
         where = f"{FOLLOW_UPS_FILE}: defaults: {kind}"
-        defaults[kind] = _answer(require(defaults_data, kind, f"{FOLLOW_UPS_FILE}: defaults"), where,
-                                 needs_facts=False)
+        defaults[kind] = _answer(require(defaults_data, kind, f"{FOLLOW_UPS_FILE}: defaults"), where, needs_facts=False)
     by_topic: Dict[str, Dict[str, Answer]] = {}
     for topic, answers in _mapping(data.get("topics") or {}, f"{FOLLOW_UPS_FILE}: topics").items():
         where = f"{FOLLOW_UPS_FILE}: topics: {topic}"
@@ -250,7 +274,11 @@ def load_follow_ups() -> FollowUps:
             if kind not in kinds:
                 raise DataFileError(f"{where}: unknown follow-up kind '{kind}' (kinds: {', '.join(kinds)})")
             by_topic[topic][kind] = _answer(record, f"{where}: {kind}")
-    return FollowUps(kinds=kinds, defaults=defaults, by_topic=by_topic)
+    term_answers = _id_list(data, "term_answers", FOLLOW_UPS_FILE)
+    unknown_kinds = [kind for kind in term_answers if kind not in kinds]
+    if unknown_kinds:
+        raise DataFileError(f"{FOLLOW_UPS_FILE}: term_answers: unknown follow-up kind(s) {', '.join(unknown_kinds)}")
+    return FollowUps(kinds=kinds, defaults=defaults, by_topic=by_topic, term_answers=term_answers)
 
 
 def clear_caches() -> None:

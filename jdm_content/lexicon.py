@@ -4,13 +4,14 @@ The spaCy entity ruler gives back the words as typed ("Plaquenil", "MTX");
 actions need one stable id ("hydroxychloroquine", "methotrexate") to look
 answers up. This is the shared loader every action uses for that.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Dict, Optional, Tuple
 
-from actions.data_files import DataFileError, load_yaml, require
+from jdm_content.files import DataFileError, load_yaml, require
 
 LEXICON_FILE = "lexicon.yml"
 

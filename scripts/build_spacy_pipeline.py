@@ -5,6 +5,7 @@ pipeline is a blank English one with a lookup lemmatizer (tables from the
 spacy-lookups-data package) and an entity ruler made from the lexicon.
 Rasa's SpacyNLP loads it by path (see config.yml).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,10 +13,11 @@ import hashlib
 import shutil
 import sys
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, cast
 
 import spacy
 import yaml
+from spacy.pipeline import EntityRuler
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LEXICON = ROOT / "data" / "lexicon.yml"
@@ -54,8 +56,7 @@ def load_lexicon(path: Path) -> Dict[str, List[dict]]:
                 owner = f"{label}/{entry['id']}"
                 if key in seen and seen[key] != owner:
                     raise LexiconError(
-                        f"{where} ({entry['id']}): variant '{variant}' is also listed "
-                        f"under {seen[key]}"
+                        f"{where} ({entry['id']}): variant '{variant}' is also listed " f"under {seen[key]}"
                     )
                 seen[key] = owner
     return data
@@ -82,11 +83,11 @@ def lexicon_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
-def build(lexicon_path: Path) -> "spacy.language.Language":
+def build(lexicon_path: Path) -> spacy.language.Language:
     lexicon = load_lexicon(lexicon_path)
     nlp = spacy.blank("en")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-    ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True})
+    ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler", config={"overwrite_ents": True}))
     nlp.initialize()
     # Patterns go in after initialize(): initialize() clears an entity ruler.
     ruler.add_patterns(ruler_patterns(lexicon))
@@ -110,7 +111,8 @@ def main(argv: List[str] | None = None) -> int:
         shutil.rmtree(args.output)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(args.output)
-    count = len(nlp.get_pipe("entity_ruler").patterns)
+    ruler = cast(EntityRuler, nlp.get_pipe("entity_ruler"))
+    count = len(ruler.patterns)
     print(f"spaCy pipeline {nlp.meta['version']} with {count} term patterns -> {args.output}")
     return 0
 

@@ -7,6 +7,7 @@ Starts `make run` exactly as a person would (default ports must be free),
 asks "hello" over the REST channel until an answer comes, reads the Rasa
 server's resident memory from /proc, then stops everything with SIGTERM.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,11 +66,12 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     start = time.monotonic()
     trained_at: List[float] = []
-    run = subprocess.Popen(["make", "run"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True, start_new_session=True)
+    run = subprocess.Popen(
+        ["make", "run"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
 
     def watch_output() -> None:
-        for line in run.stdout:
+        for line in run.stdout or ():
             if "Your Rasa model is trained" in line:
                 trained_at.append(time.monotonic())
 

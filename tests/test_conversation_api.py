@@ -1,4 +1,5 @@
 """The first conversation, end to end over the REST channel that `make run` serves."""
+
 from __future__ import annotations
 
 import json
@@ -44,19 +45,19 @@ def test_answers_a_retrieval_question_through_the_response_selector(live_servers
     assert "million" in reply and "Source:" in reply
 
 
-def test_an_unsure_topic_gets_suggestions_instead_of_a_guessed_answer(live_servers, sender: str) -> None:
-    # The best guess for this contagion question is a topic that doesn't answer it.
+def test_a_jdm_question_the_sources_do_not_answer_is_told_so_honestly(live_servers, sender: str) -> None:
     messages = say(live_servers["rasa"], sender, "can jdm be passed on like a cold")
-    assert "Did you mean" in texts(messages) and "Source:" not in texts(messages)
-    assert any(message.get("buttons") for message in messages)
+    assert "doesn't cover that" in texts(messages) and "Source:" not in texts(messages)
+    assert "only help with questions about" not in texts(messages)
     # A clear question right after is answered normally.
     assert "Source:" in texts(say(live_servers["rasa"], sender, "what does the jdm rash look like?"))
 
 
 @pytest.mark.parametrize("body", [b"not json", b'{"sender": "x"}', b'{"sender": "x", "message": 42}'])
 def test_bad_requests_get_an_http_answer_not_a_crash(live_servers, body: bytes) -> None:
-    request = urllib.request.Request(f"{live_servers['rasa']}/webhooks/rest/webhook", data=body,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{live_servers['rasa']}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             assert response.status == 200

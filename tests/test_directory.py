@@ -1,4 +1,5 @@
 """The support organisation directory: the real file is clean, broken files fail clearly."""
+
 from __future__ import annotations
 
 import copy
@@ -10,17 +11,28 @@ import phonenumbers
 import pytest
 import yaml
 
-from actions.data_files import DataFileError, load_yaml
-from actions.directory import load_directory, load_matching
+from jdm_content.directory import load_directory, load_matching
+from jdm_content.files import DataFileError, load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 
 # Every organisation in the NORD report's "Supporting Organizations" list, plus NORD.
 LISTED = {
-    "aarda", "arthritis_foundation", "autoimmunity_community", "autoimmune_information_network",
-    "child_neurology_foundation", "cure_jm", "esid", "gard", "mda", "myositis_association",
-    "myositis_support_group_uk", "hss_myositis_support_group", "niams", "nord",
+    "aarda",
+    "arthritis_foundation",
+    "autoimmunity_community",
+    "autoimmune_information_network",
+    "child_neurology_foundation",
+    "cure_jm",
+    "esid",
+    "gard",
+    "mda",
+    "myositis_association",
+    "myositis_support_group_uk",
+    "hss_myositis_support_group",
+    "niams",
+    "nord",
 }
 
 
@@ -57,14 +69,17 @@ def test_every_contactable_record_has_valid_e164_phones_for_its_country(orgs) ->
             assert phone.e164 == phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-@pytest.mark.parametrize("org_id, label, e164, national", [
-    ("nord", "main", "+12037440100", "(203) 744-0100"),
-    ("cure_jm", "fax", "+17602302243", "(760) 230-2243"),
-    ("myositis_association", "toll_free", "+18008217356", "(800) 821-7356"),
-    ("myositis_support_group_uk", "main", "+442380449708", "023 8044 9708"),
-    ("esid", "main", "+41229080484", "022 908 04 84"),
-    ("esid", "fax", "+41229069140", "022 906 91 40"),
-])
+@pytest.mark.parametrize(
+    "org_id, label, e164, national",
+    [
+        ("nord", "main", "+12037440100", "(203) 744-0100"),
+        ("cure_jm", "fax", "+17602302243", "(760) 230-2243"),
+        ("myositis_association", "toll_free", "+18008217356", "(800) 821-7356"),
+        ("myositis_support_group_uk", "main", "+442380449708", "023 8044 9708"),
+        ("esid", "main", "+41229080484", "022 908 04 84"),
+        ("esid", "fax", "+41229069140", "022 906 91 40"),
+    ],
+)
 def test_numbers_are_stored_in_e164_and_shown_in_national_format(orgs, org_id, label, e164, national) -> None:
     phone = next(p for p in orgs[org_id].phones if p.label == label)
     assert (phone.e164, phone.national) == (e164, national)
@@ -102,6 +117,7 @@ def test_the_listed_faulty_readings_are_rejected_by_phonenumbers() -> None:
 
 # --- broken copies of the file must fail with the record and field named ---
 
+
 def _org(data: Dict[str, Any], org_id: str) -> Dict[str, Any]:
     return next(o for o in data["organisations"] if o.get("id") == org_id)
 
@@ -109,18 +125,21 @@ def _org(data: Dict[str, Any], org_id: str) -> Dict[str, Any]:
 def _set(org_id: str, field: str, value: Any) -> Callable[[Dict[str, Any]], None]:
     def change(data: Dict[str, Any]) -> None:
         _org(data, org_id)[field] = value
+
     return change
 
 
 def _phone(org_id: str, label: str, value: Any) -> Callable[[Dict[str, Any]], None]:
     def change(data: Dict[str, Any]) -> None:
         _org(data, org_id)["phones"][label] = value
+
     return change
 
 
 def _drop(org_id: str, field: str) -> Callable[[Dict[str, Any]], None]:
     def change(data: Dict[str, Any]) -> None:
         del _org(data, org_id)[field]
+
     return change
 
 
@@ -132,16 +151,25 @@ BROKEN = [
     (_phone("cure_jm", "main", "7604871079"), r"organisation 'cure_jm': field 'phones.main'.*\+ country code"),
     (_phone("esid", "main", "+410229080484"), r"organisation 'esid': field 'phones.main'.*write it as '\+41229080484'"),
     (_phone("nord", "main", "+1203744010"), r"organisation 'nord': field 'phones.main'.*not a valid phone number"),
-    (_phone("myositis_support_group_uk", "fax", "+12037440100"), r"organisation 'myositis_support_group_uk': field 'phones.fax'.*not one for GB"),
+    (
+        _phone("myositis_support_group_uk", "fax", "+12037440100"),
+        r"organisation 'myositis_support_group_uk': field 'phones.fax'.*not one for GB",
+    ),
     (_phone("gard", "mobile", "+13012514925"), r"organisation 'gard': field 'phones.mobile'"),
     (_phone("mda", "main", 5205292000), r"organisation 'mda': field 'phones.main'"),
     (_drop("arthritis_foundation", "serves"), r"organisation 'arthritis_foundation': missing required field 'serves'"),
     (_drop("aarda", "address"), r"organisation 'aarda': missing required field 'address'"),
     (_set("niams", "region", "asia"), r"organisation 'niams': field 'region'"),
     (_set("esid", "country", "FR"), r"organisation 'esid': field 'country'"),
-    (_set("cure_jm", "tags", ["juvenile_myositis", "cooking"]), r"organisation 'cure_jm': field 'tags': unknown tag 'cooking'"),
+    (
+        _set("cure_jm", "tags", ["juvenile_myositis", "cooking"]),
+        r"organisation 'cure_jm': field 'tags': unknown tag 'cooking'",
+    ),
     (_set("cure_jm", "website", "x"), r"organisation 'cure_jm': unknown field\(s\) website"),
-    (_set("autoimmunity_community", "phones", {"main": "+12037440100"}), r"organisation 'autoimmunity_community': field 'phones' given"),
+    (
+        _set("autoimmunity_community", "phones", {"main": "+12037440100"}),
+        r"organisation 'autoimmunity_community': field 'phones' given",
+    ),
     (_duplicate, r"organisation 'nord': duplicate id"),
 ]
 
@@ -163,7 +191,9 @@ def test_broken_matching_rules_name_the_need_and_field(tmp_path, monkeypatch) ->
     rules["needs"][0]["tags"] = ["nonsense"]
     (tmp_path / "support_needs.yml").write_text(yaml.safe_dump(rules), encoding="utf-8")
     monkeypatch.setenv("JDM_DATA_DIR", str(tmp_path))
-    with pytest.raises(DataFileError, match=r"support_needs.yml: need 'immunodeficiency': field 'tags': unknown tag 'nonsense'"):
+    with pytest.raises(
+        DataFileError, match=r"support_needs.yml: need 'immunodeficiency': field 'tags': unknown tag 'nonsense'"
+    ):
         load_matching()
 
 

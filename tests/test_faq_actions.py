@@ -1,4 +1,5 @@
 """What parents get back from the knowledge actions: FAQ answers, terms, follow-ups."""
+
 from __future__ import annotations
 
 import shutil
@@ -9,10 +10,11 @@ import pytest
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import knowledge
 from actions.faq import ActionAnswerFaq, ActionExplainTerm, ActionFollowUp
-from actions.lexicon import load_lexicon
 from conftest import ROOT, make_tracker, say
+from jdm_content import knowledge
+from jdm_content.fallback import load_fallback_texts
+from jdm_content.lexicon import load_lexicon
 
 
 def shown(dispatcher: CollectingDispatcher, domain: Dict[str, Any]) -> List[str]:
@@ -44,6 +46,7 @@ def run(action, tracker, dispatcher, domain) -> List[Dict[str, Any]]:
 
 # --- action_answer_faq -------------------------------------------------------------
 
+
 def test_faq_answer_is_the_selected_topic_and_is_remembered(dispatcher, domain) -> None:
     tracker = make_tracker("what does the rash look like", "faq", retrieval_intent="faq/rash")
     events = run(ActionAnswerFaq(), tracker, dispatcher, domain)
@@ -53,8 +56,16 @@ def test_faq_answer_is_the_selected_topic_and_is_remembered(dispatcher, domain) 
 
 
 def selection(topic: str, confidence: float) -> Dict[str, Any]:
-    return {"default": {"response": {"intent_response_key": f"faq/{topic}", "confidence": confidence,
-                                     "utter_action": f"utter_faq/{topic}"}, "ranking": []}}
+    return {
+        "default": {
+            "response": {
+                "intent_response_key": f"faq/{topic}",
+                "confidence": confidence,
+                "utter_action": f"utter_faq/{topic}",
+            },
+            "ranking": [],
+        }
+    }
 
 
 def test_an_unsure_topic_is_not_answered_but_handed_to_the_topic_suggestions(dispatcher, domain) -> None:
@@ -62,8 +73,9 @@ def test_an_unsure_topic_is_not_answered_but_handed_to_the_topic_suggestions(dis
     tracker = make_tracker("can jdm be passed on like a cold", "faq")
     tracker.latest_message["response_selector"] = selection("outlook", 0.35)
     events = run(ActionAnswerFaq(), tracker, dispatcher, domain)
-    assert dispatcher.messages == []
-    assert events == [FollowupAction("action_jdm_fallback")]
+    assert [m["text"] for m in dispatcher.messages] == [load_fallback_texts().first]
+    assert dispatcher.messages[0]["buttons"]
+    assert events == []
 
 
 def test_a_sure_topic_is_answered(dispatcher, domain) -> None:
@@ -78,8 +90,13 @@ def test_faq_answer_reads_the_default_selector_key(dispatcher, domain) -> None:
     tracker = make_tracker("how is jdm treated", "faq")
     tracker.latest_message["response_selector"] = {
         "all_retrieval_intents": ["faq"],
-        "default": {"response": {"intent_response_key": "faq/treatment_overview",
-                                 "utter_action": "utter_faq/treatment_overview"}, "ranking": []},
+        "default": {
+            "response": {
+                "intent_response_key": "faq/treatment_overview",
+                "utter_action": "utter_faq/treatment_overview",
+            },
+            "ranking": [],
+        },
     }
     events = run(ActionAnswerFaq(), tracker, dispatcher, domain)
     assert "methylprednisolone" in shown(dispatcher, domain)[0]
@@ -94,11 +111,17 @@ def test_hard_news_is_followed_by_an_offer_of_support(dispatcher, domain, topic)
 
 
 def test_a_worrying_sign_adds_the_care_team_nudge_after_the_answer(dispatcher, domain) -> None:
-    tracker = make_tracker("she can't swallow well, is that jdm?", "faq",
-                           entities=[entity("care_note", "soon")], retrieval_intent="faq/voice_swallowing")
+    tracker = make_tracker(
+        "she can't swallow well, is that jdm?",
+        "faq",
+        entities=[entity("care_note", "soon")],
+        retrieval_intent="faq/voice_swallowing",
+    )
     run(ActionAnswerFaq(), tracker, dispatcher, domain)
     assert [m.get("response") for m in dispatcher.messages] == [
-        "utter_faq/voice_swallowing", "utter_tell_care_team_soon"]
+        "utter_faq/voice_swallowing",
+        "utter_tell_care_team_soon",
+    ]
 
 
 @pytest.mark.parametrize("selected", [None, "faq/no_such_topic"])
@@ -111,6 +134,7 @@ def test_unknown_topic_offers_example_questions(dispatcher, domain, selected) ->
 
 
 # --- action_explain_term -------------------------------------------------------------
+
 
 def test_what_is_plaquenil_for_answers_about_hydroxychloroquine(dispatcher, domain) -> None:
     tracker = ask_term("what is plaquenil for", entity("drug", "plaquenil"))
@@ -149,6 +173,7 @@ def test_no_known_term_asks_which_one(dispatcher, domain) -> None:
 
 # --- action_follow_up ------------------------------------------------------------------
 
+
 def test_why_after_treatment_explains_the_reason(dispatcher, domain) -> None:
     events = run(ActionFollowUp(), follow_up("why", "treatment_overview"), dispatcher, domain)
     [answer] = shown(dispatcher, domain)
@@ -163,15 +188,18 @@ def test_skin_after_treatment_gives_the_skin_treatment_answer(dispatcher, domain
     assert events == [SlotSet("topic", "skin_treatment")]
 
 
-@pytest.mark.parametrize("kind, topic, words", [
-    ("how_long", "treatment_overview", "within two years"),
-    ("side_effects", "treatment_overview", "don't list the side effects"),
-    ("why", "rash", "vasculitis"),
-    ("how_long", "muscle_weakness", "long time"),
-    ("skin", "muscle_weakness", "heliotrope"),
-    ("why", "sun_protection", "sunburn"),
-    ("skin", "sun_protection", "moisturiser"),
-])
+@pytest.mark.parametrize(
+    "kind, topic, words",
+    [
+        ("how_long", "treatment_overview", "within two years"),
+        ("side_effects", "treatment_overview", "don't list the side effects"),
+        ("why", "rash", "vasculitis"),
+        ("how_long", "muscle_weakness", "long time"),
+        ("skin", "muscle_weakness", "heliotrope"),
+        ("why", "sun_protection", "sunburn"),
+        ("skin", "sun_protection", "moisturiser"),
+    ],
+)
 def test_follow_ups_on_the_main_topics(dispatcher, domain, kind, topic, words) -> None:
     run(ActionFollowUp(), follow_up(kind, topic), dispatcher, domain)
     assert words in shown(dispatcher, domain)[0]
@@ -210,6 +238,7 @@ def test_skin_follow_up_without_a_topic_answers_about_skin_treatment(dispatcher,
 
 # --- data the actions read ---------------------------------------------------------------
 
+
 @pytest.fixture
 def trimmed_terms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A data dir whose terms.yml lacks neopterin, as if a clinic editor added it to the lexicon only."""
@@ -218,7 +247,7 @@ def trimmed_terms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     terms = tmp_path / "knowledge" / "terms.yml"
     text = terms.read_text(encoding="utf-8")
     start = text.index("  - id: neopterin")
-    terms.write_text(text[:start] + text[text.index("  - id: factor_viii"):], encoding="utf-8")
+    terms.write_text(text[:start] + text[text.index("  - id: factor_viii") :], encoding="utf-8")
     monkeypatch.setenv("JDM_DATA_DIR", str(tmp_path))
     knowledge.clear_caches()
     load_lexicon.cache_clear()
@@ -231,10 +260,12 @@ def trimmed_terms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 def test_term_without_an_answer_is_honest(trimmed_terms, dispatcher, domain) -> None:
     run(ActionExplainTerm(), ask_term("what is neopterin", entity("test", "neopterin")), dispatcher, domain)
     assert shown(dispatcher, domain) == [
-        "I'm sorry, my information doesn't cover neopterin. Your child's care team can tell you more about it."]
+        "I'm sorry, my information doesn't cover neopterin. Your child's care team can tell you more about it."
+    ]
 
 
 # --- end to end, through the trained model ----------------------------------------------
+
 
 def test_live_term_and_follow_up(live_servers) -> None:
     """A parent names a drug, then asks a short follow-up that depends on it."""
@@ -248,8 +279,78 @@ def test_live_term_and_follow_up(live_servers) -> None:
 
 
 def test_live_hard_news_comes_with_an_offer_of_support(live_servers) -> None:
-    messages = say(live_servers["rasa"], "knowledge-e2e-outlook", "what is the long-term outlook for children with jdm?")
+    messages = say(
+        live_servers["rasa"], "knowledge-e2e-outlook", "what is the long-term outlook for children with jdm?"
+    )
     # (a new conversation may open with the safety disclaimer first)
     assert any("about half get completely better" in m.get("text", "") for m in messages)
     assert "groups that help families" in messages[-1].get("text", "")
     assert [b["payload"] for b in messages[-1].get("buttons", [])] == ["/affirm", "/deny"]
+
+
+# --- the thing named wins over the topic ---------------------------------------------
+
+
+def test_a_named_medicine_wins_over_a_neighbouring_topic(dispatcher, domain) -> None:
+    tracker = make_tracker(
+        "why is hydroxychloroquine given",
+        "faq",
+        retrieval_intent="faq/treatment_overview",
+        entities=[entity("drug", "hydroxychloroquine")],
+    )
+    events = run(ActionAnswerFaq(), tracker, dispatcher, domain)
+    assert shown(dispatcher, domain) == [knowledge.load_terms().by_id["hydroxychloroquine"].answer]
+    assert events == [SlotSet("topic", "skin_treatment")]
+
+
+def test_a_named_sign_of_the_selected_topic_gets_the_topic_answer(dispatcher, domain) -> None:
+    tracker = make_tracker(
+        "what does the heliotrope rash look like",
+        "faq",
+        retrieval_intent="faq/rash",
+        entities=[entity("symptom", "heliotrope rash")],
+    )
+    run(ActionAnswerFaq(), tracker, dispatcher, domain)
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_faq/rash"]
+
+
+@pytest.mark.parametrize(
+    "kind, medicine, topic",
+    [
+        ("side_effects", "methotrexate", "steroid_sparing"),
+        ("how_long", "prednisone", "treatment_overview"),
+        ("side_effects", "prednisolone", "treatment_overview"),
+    ],
+)
+def test_a_follow_up_naming_a_medicine_is_about_that_medicine_not_the_last_topic(
+    dispatcher, domain, kind: str, medicine: str, topic: str
+) -> None:
+    tracker = make_tracker(
+        f"{kind} of {medicine}",
+        f"followup_{kind}",
+        slots={"topic": "sun_protection"},
+        entities=[entity("drug", medicine)],
+    )
+    run(ActionFollowUp(), tracker, dispatcher, domain)
+    expected = knowledge.load_follow_ups().answer(topic, kind)
+    assert shown(dispatcher, domain)[0] == expected.text
+
+
+def test_why_a_named_medicine_is_given_is_its_own_answer(dispatcher, domain) -> None:
+    tracker = make_tracker(
+        "why does she need plaquenil",
+        "followup_why",
+        slots={"topic": "outlook"},
+        entities=[entity("drug", "plaquenil")],
+    )
+    events = run(ActionFollowUp(), tracker, dispatcher, domain)
+    assert shown(dispatcher, domain) == [knowledge.load_terms().by_id["hydroxychloroquine"].answer]
+    assert events == [SlotSet("topic", "skin_treatment")]
+
+
+def test_how_long_for_a_medicine_the_sources_give_no_time_for_says_so(dispatcher, domain) -> None:
+    tracker = make_tracker(
+        "how long does hydrocortisone cream take", "followup_how_long", entities=[entity("drug", "hydrocortisone")]
+    )
+    run(ActionFollowUp(), tracker, dispatcher, domain)
+    assert "doesn't say how long" in shown(dispatcher, domain)[0]

@@ -5,6 +5,7 @@ and source line of every answer, that nothing is copied from a source, that
 every lexicon medicine/test/sign has an answer, and that broken data files
 give errors naming the file, record and field.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,11 +16,10 @@ from typing import Dict, Iterator, List, Set, Tuple
 import pytest
 import textstat
 
-from actions import knowledge
-from actions.data_files import DataFileError
-from actions.knowledge import (load_facts, load_follow_ups, load_sources, load_terms,
-                               load_topic_menu, load_topics)
-from actions.lexicon import canonical_id, load_lexicon
+from jdm_content import knowledge
+from jdm_content.files import DataFileError
+from jdm_content.knowledge import load_facts, load_follow_ups, load_sources, load_terms, load_topic_menu, load_topics
+from jdm_content.lexicon import canonical_id, load_lexicon
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -29,11 +29,31 @@ TERM_LABELS = ("drug", "test", "symptom")
 
 # The fixed topic list every helper codes against (team contract).
 CONTRACT_TOPICS = {
-    "what_is_jdm", "name_meaning", "how_common", "related_conditions", "rash", "calcinosis",
-    "muscle_weakness", "voice_swallowing", "muscle_pain", "contractures", "other_symptoms", "gut",
-    "progression", "cause", "triggers", "diagnosis", "misdiagnosis", "treatment_overview",
-    "steroid_taper", "steroid_sparing", "other_treatments", "skin_treatment", "sun_protection",
-    "outlook", "children_vs_adults",
+    "what_is_jdm",
+    "name_meaning",
+    "how_common",
+    "related_conditions",
+    "rash",
+    "calcinosis",
+    "muscle_weakness",
+    "voice_swallowing",
+    "muscle_pain",
+    "contractures",
+    "other_symptoms",
+    "gut",
+    "progression",
+    "cause",
+    "triggers",
+    "diagnosis",
+    "misdiagnosis",
+    "treatment_overview",
+    "steroid_taper",
+    "steroid_sparing",
+    "other_treatments",
+    "skin_treatment",
+    "sun_protection",
+    "outlook",
+    "children_vs_adults",
 }
 
 # What issue 3 says a parent must be able to learn, as words the answer must contain.
@@ -42,8 +62,21 @@ ISSUE_CHECKLIST = {
     "name_meaning": ["dermato", "myo", "-itis", "childhood dermatomyositis"],
     "how_common": ["2 to 3", "million", "United States", "United Kingdom", "twice as often"],
     "related_conditions": ["juvenile polymyositis", "dermatomyositis", "inflammatory myopathies"],
-    "rash": ["heliotrope", "pinkish-purple", "eyelids", "knuckles", "elbows", "knees",
-             "Gottron", "around the eyes", "eczema", "allergy", "fifth disease", "first sign", "faint"],
+    "rash": [
+        "heliotrope",
+        "pinkish-purple",
+        "eyelids",
+        "knuckles",
+        "elbows",
+        "knees",
+        "Gottron",
+        "around the eyes",
+        "eczema",
+        "allergy",
+        "fifth disease",
+        "first sign",
+        "faint",
+    ],
     "calcinosis": ["calcium", "under the skin"],
     "muscle_weakness": ["neck", "shoulders", "tire", "clumsy", "fall", "stairs", "lifting", "keep up"],
     "voice_swallowing": ["voice", "swallowing", "care team"],
@@ -54,11 +87,29 @@ ISSUE_CHECKLIST = {
     "progression": ["rash comes first", "weeks or months", "within days", "never get muscle problems"],
     "cause": ["No one knows", "Genes", "families", "not the real cause"],
     "triggers": ["vaccines", "infections", "injuries", "sunburn", "not the cause"],
-    "diagnosis": ["muscle enzymes", "MRI", "muscle biopsy", "EMG", "nailfold capillaroscopy",
-                  "antibody", "factor VIII", "ultrasound", "neopterin", "calcium"],
+    "diagnosis": [
+        "muscle enzymes",
+        "MRI",
+        "muscle biopsy",
+        "EMG",
+        "nailfold capillaroscopy",
+        "antibody",
+        "factor VIII",
+        "ultrasound",
+        "neopterin",
+        "calcium",
+    ],
     "misdiagnosis": ["muscular dystrophy"],
-    "treatment_overview": ["3 days", "methylprednisolone", "prednisone", "1 to 2 mg", "several weeks",
-                           "lab tests", "long time", "care team"],
+    "treatment_overview": [
+        "3 days",
+        "methylprednisolone",
+        "prednisone",
+        "1 to 2 mg",
+        "several weeks",
+        "lab tests",
+        "long time",
+        "care team",
+    ],
     "steroid_taper": ["lowered slowly", "side effects", "lab tests", "care team"],
     "steroid_sparing": ["methotrexate", "DMARDs", "stopped too", "care team"],
     "other_treatments": ["ciclosporin", "infliximab", "DMARDs", "IVIg", "blood product"],
@@ -74,8 +125,7 @@ FOLLOW_UP_TOPICS = ["treatment_overview", "rash", "muscle_weakness", "sun_protec
 @pytest.fixture(scope="module")
 def responses(domain) -> Dict[str, List[str]]:
     """Every response in domain.yml (all helpers') -> its message texts."""
-    return {name: [message.get("text", "") for message in messages]
-            for name, messages in domain["responses"].items()}
+    return {name: [message.get("text", "") for message in messages] for name, messages in domain["responses"].items()}
 
 
 def faq_texts(responses: Dict[str, List[str]]) -> Dict[str, str]:
@@ -121,6 +171,7 @@ def expected_source_line(fact_ids: Set[str]) -> str:
 
 # --- the fact inventory and the answers, both ways -------------------------------
 
+
 def test_topics_are_the_contract_list_and_each_has_an_answer(responses) -> None:
     assert set(load_topics()) == CONTRACT_TOPICS
     assert set(faq_texts(responses)) == {f"utter_faq/{topic}" for topic in CONTRACT_TOPICS}
@@ -152,6 +203,7 @@ def test_answer_tells_what_the_issue_lists(responses, topic: str) -> None:
 
 # --- how the answers read --------------------------------------------------------
 
+
 def grade(text: str) -> float:
     """Reading grade; {placeholders} are filled at run time, so count them as a short word."""
     return textstat.flesch_kincaid_grade(re.sub(r"\{\w+\}", "this", text))
@@ -167,15 +219,20 @@ def test_faq_answers_end_with_the_sources_of_their_facts(responses) -> None:
     for fact in load_facts().values():
         for name in fact.carried_by:
             cited.setdefault(name, set()).add(fact.id)
-    wrong = {name: (source_line(text), expected_source_line(cited.get(name, set())))
-             for name, text in faq_texts(responses).items()
-             if source_line(text) != expected_source_line(cited.get(name, set()))}
+    wrong = {
+        name: (source_line(text), expected_source_line(cited.get(name, set())))
+        for name, text in faq_texts(responses).items()
+        if source_line(text) != expected_source_line(cited.get(name, set()))
+    }
     assert not wrong, f"Source line differs from the sources of the cited facts: {wrong}"
 
 
 def test_term_and_follow_up_answers_end_with_the_sources_of_their_facts() -> None:
-    wrong = {where: source_line(text) for where, text, facts in our_answers()
-             if facts and source_line(text) != expected_source_line(set(facts))}
+    wrong = {
+        where: source_line(text)
+        for where, text, facts in our_answers()
+        if facts and source_line(text) != expected_source_line(set(facts))
+    }
     assert not wrong, f"Source line differs from the sources of the cited facts: {wrong}"
 
 
@@ -184,33 +241,47 @@ def test_any_source_line_names_known_sources(responses) -> None:
     bad = {}
     for where, text in all_texts(responses):
         line = source_line(text)
-        if line and not set(line[len("Source: "):].rstrip(".").split("; ")) <= shorts:
+        if line and not set(line[len("Source: ") :].rstrip(".").split("; ")) <= shorts:
             bad[where] = line
     assert not bad, f"unknown source names: {bad}"
 
 
 def test_nothing_is_copied_from_a_source(responses) -> None:
-    words = re.findall(r"[a-z0-9]+", " ".join(
-        path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))).lower())
+    words = re.findall(
+        r"[a-z0-9]+", " ".join(path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))).lower()
+    )
     assert words, f"no source documents in {SEEDS}"
-    runs = {tuple(words[i:i + COPY_RUN]) for i in range(len(words) - COPY_RUN + 1)}
+    runs = {tuple(words[i : i + COPY_RUN]) for i in range(len(words) - COPY_RUN + 1)}
     copied = {}
     for where, text in all_texts(responses):
         ours = re.findall(r"[a-z0-9]+", text.lower())
-        hits = [" ".join(ours[i:i + COPY_RUN]) for i in range(len(ours) - COPY_RUN + 1)
-                if tuple(ours[i:i + COPY_RUN]) in runs]
+        hits = [
+            " ".join(ours[i : i + COPY_RUN])
+            for i in range(len(ours) - COPY_RUN + 1)
+            if tuple(ours[i : i + COPY_RUN]) in runs
+        ]
         if hits:
             copied[where] = hits[0]
     assert not copied, f"{COPY_RUN}+ words copied from a source: {copied}"
 
 
 def test_answers_that_involve_a_decision_point_to_the_care_team(responses) -> None:
-    decisions = ["treatment_overview", "steroid_taper", "steroid_sparing", "other_treatments",
-                 "skin_treatment", "sun_protection", "outlook", "diagnosis", "misdiagnosis"]
+    decisions = [
+        "treatment_overview",
+        "steroid_taper",
+        "steroid_sparing",
+        "other_treatments",
+        "skin_treatment",
+        "sun_protection",
+        "outlook",
+        "diagnosis",
+        "misdiagnosis",
+    ]
     assert [t for t in decisions if "care team" not in responses[f"utter_faq/{t}"][0]] == []
 
 
 # --- terms and follow-ups --------------------------------------------------------
+
 
 def test_every_lexicon_medicine_test_and_sign_has_an_answer() -> None:
     lexicon_ids = {e.id for e in load_lexicon().entries if e.label in TERM_LABELS}
@@ -220,8 +291,11 @@ def test_every_lexicon_medicine_test_and_sign_has_an_answer() -> None:
 def test_term_answers_name_their_term() -> None:
     """Each "what is X" answer is about X: it names X as the lexicon spells it."""
     names = {e.id: e.name for e in load_lexicon().entries if e.label in TERM_LABELS}
-    unnamed = [term.id for term in load_terms().by_id.values()
-               if names[term.id].split(" (")[0].split()[0].lower().rstrip("s'") not in term.answer.lower()]
+    unnamed = [
+        term.id
+        for term in load_terms().by_id.values()
+        if names[term.id].split(" (")[0].split()[0].lower().rstrip("s'") not in term.answer.lower()
+    ]
     assert not unnamed
 
 
@@ -238,25 +312,30 @@ def test_every_follow_up_kind_has_a_default() -> None:
 
 # --- canonical_id ------------------------------------------------------------------
 
-@pytest.mark.parametrize("label, text, expected", [
-    ("drug", "MTX", "methotrexate"),
-    ("drug", "mtx", "methotrexate"),
-    ("drug", "Plaquenil", "hydroxychloroquine"),
-    ("drug", "solu-medrol", "methylprednisolone"),
-    ("drug", "  IVIG ", "ivig"),
-    ("symptom", "Gottrons", "gottron"),
-    ("test", "CK", "muscle_enzymes"),
-    ("region", "US", "us"),
-    ("region", "us", None),  # "us" the word is not the country
-    ("drug", "aspirin", None),
-    ("test", "plaquenil", None),  # right word, wrong label
-    ("drug", "", None),
-])
+
+@pytest.mark.parametrize(
+    "label, text, expected",
+    [
+        ("drug", "MTX", "methotrexate"),
+        ("drug", "mtx", "methotrexate"),
+        ("drug", "Plaquenil", "hydroxychloroquine"),
+        ("drug", "solu-medrol", "methylprednisolone"),
+        ("drug", "  IVIG ", "ivig"),
+        ("symptom", "Gottrons", "gottron"),
+        ("test", "CK", "muscle_enzymes"),
+        ("region", "US", "us"),
+        ("region", "us", None),  # "us" the word is not the country
+        ("drug", "aspirin", None),
+        ("test", "plaquenil", None),  # right word, wrong label
+        ("drug", "", None),
+    ],
+)
 def test_canonical_id_maps_any_variant(label: str, text: str, expected) -> None:
     assert canonical_id(label, text) == expected
 
 
 # --- broken data files give clear errors -------------------------------------------
+
 
 @pytest.fixture
 def data_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
@@ -278,29 +357,82 @@ def replace_in(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-@pytest.mark.parametrize("file, old, new, loader, message", [
-    ("knowledge/facts.yml", "source: jdm_article", "source: wikipedia", load_facts,
-     r"knowledge/facts.yml: fact 'jdm_is_iim': unknown source 'wikipedia'"),
-    ("knowledge/facts.yml", "    text: JDM is an idiopathic", "    txt: JDM is an idiopathic", load_facts,
-     r"knowledge/facts.yml: fact 'jdm_is_iim': missing required field 'text'"),
-    ("knowledge/facts.yml", "facts:\n", "facts: [\n", load_facts, r"knowledge/facts.yml: not valid YAML"),
-    ("knowledge/topics.yml", "    title: What JDM is\n", "", load_topics,
-     r"knowledge/topics.yml: topic 'what_is_jdm': missing required field 'title'"),
-    ("knowledge/topics.yml", "    sensitive: true", "    sensitive: maybe", load_topics,
-     r"topic 'progression': 'sensitive' must be true or false"),
-    ("knowledge/topics.yml", "min_confidence: 0.4", "min_confidence: high", load_topic_menu,
-     r"knowledge/topics.yml: 'min_confidence' must be a number from 0 to below 1"),
-    ("knowledge/topics.yml", "min_confidence: 0.4", "min_confidence: 1.5", load_topic_menu,
-     r"'min_confidence' must be a number from 0 to below 1"),
-    ("knowledge/terms.yml", "facts: [sparing_drugs_given,", "facts: [no_such_fact,", load_terms,
-     r"knowledge/terms.yml: term 'methotrexate': unknown fact\(s\) no_such_fact"),
-    ("knowledge/follow_ups.yml", "    more:\n      topic: steroid_taper", "    more:\n      topic: bananas",
-     load_follow_ups, r"follow_ups.yml: topics: treatment_overview: more: unknown topic 'bananas'"),
-    ("knowledge/follow_ups.yml", "  treatment_overview:\n    why:", "  treatment_overview:\n    when:",
-     load_follow_ups, r"treatment_overview: unknown follow-up kind 'when'"),
-    ("lexicon.yml", "  - id: methotrexate\n    name: methotrexate\n", "  - name: methotrexate\n",
-     load_lexicon, r"lexicon.yml: drug\[0\]: missing required field 'id'"),
-])
+@pytest.mark.parametrize(
+    "file, old, new, loader, message",
+    [
+        (
+            "knowledge/facts.yml",
+            "source: jdm_article",
+            "source: wikipedia",
+            load_facts,
+            r"knowledge/facts.yml: fact 'jdm_is_iim': unknown source 'wikipedia'",
+        ),
+        (
+            "knowledge/facts.yml",
+            "    text: JDM is an idiopathic",
+            "    txt: JDM is an idiopathic",
+            load_facts,
+            r"knowledge/facts.yml: fact 'jdm_is_iim': missing required field 'text'",
+        ),
+        ("knowledge/facts.yml", "facts:\n", "facts: [\n", load_facts, r"knowledge/facts.yml: not valid YAML"),
+        (
+            "knowledge/topics.yml",
+            "    title: What JDM is\n",
+            "",
+            load_topics,
+            r"knowledge/topics.yml: topic 'what_is_jdm': missing required field 'title'",
+        ),
+        (
+            "knowledge/topics.yml",
+            "    sensitive: true",
+            "    sensitive: maybe",
+            load_topics,
+            r"topic 'progression': 'sensitive' must be true or false",
+        ),
+        (
+            "knowledge/topics.yml",
+            "min_confidence: 0.4",
+            "min_confidence: high",
+            load_topic_menu,
+            r"knowledge/topics.yml: 'min_confidence' must be a number from 0 to below 1",
+        ),
+        (
+            "knowledge/topics.yml",
+            "min_confidence: 0.4",
+            "min_confidence: 1.5",
+            load_topic_menu,
+            r"'min_confidence' must be a number from 0 to below 1",
+        ),
+        (
+            "knowledge/terms.yml",
+            "facts: [sparing_drugs_given,",
+            "facts: [no_such_fact,",
+            load_terms,
+            r"knowledge/terms.yml: term 'methotrexate': unknown fact\(s\) no_such_fact",
+        ),
+        (
+            "knowledge/follow_ups.yml",
+            "    more:\n      topic: steroid_taper",
+            "    more:\n      topic: bananas",
+            load_follow_ups,
+            r"follow_ups.yml: topics: treatment_overview: more: unknown topic 'bananas'",
+        ),
+        (
+            "knowledge/follow_ups.yml",
+            "  treatment_overview:\n    why:",
+            "  treatment_overview:\n    when:",
+            load_follow_ups,
+            r"treatment_overview: unknown follow-up kind 'when'",
+        ),
+        (
+            "lexicon.yml",
+            "  - id: methotrexate\n    name: methotrexate\n",
+            "  - name: methotrexate\n",
+            load_lexicon,
+            r"lexicon.yml: drug\[0\]: missing required field 'id'",
+        ),
+    ],
+)
 def test_broken_data_file_is_named_clearly(data_copy: Path, file, old, new, loader, message) -> None:
     replace_in(data_copy / file, old, new)
     with pytest.raises(DataFileError, match=message):

@@ -1,7 +1,7 @@
 """The Makefile's promises: retrain when inputs change, with --force for the lexicon."""
+
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -15,8 +15,7 @@ PIPELINE = ROOT / "models" / "spacy" / "jdm_en" / "meta.json"
 def dry_run(*targets: str, **edited: str) -> str:
     """What `make` would run if the given files (paths as the Makefile names them) had just been edited."""
     what_if = [f"--what-if={path}" for path in edited.values()]
-    result = subprocess.run(["make", "-n", *what_if, *targets], cwd=ROOT,
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(["make", "-n", *what_if, *targets], cwd=ROOT, capture_output=True, text=True, check=True)
     return result.stdout
 
 
@@ -46,8 +45,7 @@ def test_changed_lexicon_rebuilds_the_pipeline_and_forces_retraining() -> None:
 
 def test_missing_python310_stops_with_one_clear_line(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYENV_ROOT": str(tmp_path)}
-    result = subprocess.run([str(ROOT / "scripts" / "find_python310.sh")],
-                            capture_output=True, text=True, env=env)
+    result = subprocess.run([str(ROOT / "scripts" / "find_python310.sh")], capture_output=True, text=True, env=env)
     if result.returncode == 0:
         pytest.skip(f"this machine has a system Python 3.10: {result.stdout.strip()}")
     assert result.stderr.strip().count("\n") == 0

@@ -1,8 +1,9 @@
-"""The NLU data behind the medical answers: enough examples per topic, and an honest held-out set.
+"""The NLU data behind the medical answers: enough examples per topic, and honest held-out sets.
 
-The held-out file only measures how well the assistant understands new wordings
-if none of its examples is also a training example.
+The held-out files only measure how well the assistant understands new wordings
+if none of their questions is also a training example (punctuation and case aside).
 """
+
 from __future__ import annotations
 
 import re
@@ -16,6 +17,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 TRAINING_DIR = ROOT / "data" / "nlu"
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
+QUESTIONS = ROOT / "tests" / "heldout" / "questions.yml"
 TOPICS = ROOT / "data" / "knowledge" / "topics.yml"
 
 MIN_TRAINING_PER_TOPIC = 15
@@ -35,7 +37,7 @@ def examples_by_intent(*files: Path) -> Dict[str, List[str]]:
 
 
 def normalised(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().lower()
+    return re.sub(r"\W+", " ", text).strip().lower()
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +60,14 @@ def test_no_heldout_example_is_also_a_training_example(training, heldout) -> Non
     assert not leaked, f"held-out examples also in data/nlu/: {leaked}"
 
 
+def test_no_end_to_end_heldout_question_is_a_training_example(training) -> None:
+    seen = {normalised(text) for texts in training.values() for text in texts}
+    questions = yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))["questions"]
+    assert len(questions) >= 250
+    leaked = [q["text"] for q in questions if normalised(q["text"]) in seen]
+    assert not leaked, f"held-out questions also in data/nlu/: {leaked}"
+
+
 def test_no_example_is_given_two_intents(training) -> None:
     owners: Dict[str, List[str]] = defaultdict(list)
     for intent, texts in training.items():
@@ -75,7 +85,5 @@ def test_every_topic_has_enough_training_and_heldout_examples(topic, training, h
 
 
 def test_heldout_only_uses_topics_the_assistant_answers(heldout) -> None:
-    unknown = {intent for intent in heldout if intent.startswith("faq/")} - {
-        f"faq/{topic}" for topic in faq_topics()
-    }
+    unknown = {intent for intent in heldout if intent.startswith("faq/")} - {f"faq/{topic}" for topic in faq_topics()}
     assert not unknown, f"held-out topics not in data/knowledge/topics.yml: {sorted(unknown)}"

@@ -1,4 +1,5 @@
 """`make run`'s launcher: one foreground command that starts and stops everything."""
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,6 @@ import uuid
 from pathlib import Path
 from typing import Dict, List
 
-import pytest
-
 from conftest import MODEL, free_port, say
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,11 +24,22 @@ def port_in_use(port: int) -> bool:
 
 
 def launch(ports: Dict[str, int]) -> subprocess.Popen:
-    env = dict(os.environ, RASA_PORT=str(ports["rasa"]), ACTIONS_PORT=str(ports["actions"]),
-               WEB_PORT=str(ports["web"]), MODEL=str(MODEL))
-    return subprocess.Popen([str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    env = dict(
+        os.environ,
+        RASA_PORT=str(ports["rasa"]),
+        ACTIONS_PORT=str(ports["actions"]),
+        WEB_PORT=str(ports["web"]),
+        MODEL=str(MODEL),
+    )
+    return subprocess.Popen(
+        [str(ROOT / "scripts" / "run.sh")],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
 
 
 class Output:

@@ -1,5 +1,6 @@
 """Safety (issue 5): emergencies, a child's own medicine, the disclaimer,
 out-of-scope and clinic questions, and the two-stage fallback."""
+
 from __future__ import annotations
 
 import re
@@ -8,17 +9,18 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
-import yaml
 from rasa.shared.nlu.training_data.message import Message
 from rasa_sdk.events import ActionExecuted, FollowupAction, SessionStarted, SlotSet
 
-from actions.clinic import ActionClinicAdmin, load_clinic
-from actions.data_files import DataFileError
+from actions.clinic import ActionClinicAdmin
 from actions.fallback import ActionJdmFallback, consecutive_fallbacks
-from actions.knowledge import load_topics
 from actions.session import ActionSessionStart
-from components.red_flag_guard import RedFlagGuard, RedFlagList
-from conftest import ROOT, make_tracker, say
+from components.red_flag_guard import RedFlagGuard
+from conftest import make_tracker, say
+from jdm_content.clinic import load_clinic
+from jdm_content.files import DataFileError
+from jdm_content.knowledge import load_terms, load_topics
+from jdm_content.red_flags import RedFlagList
 
 EMERGENCY_REPLY = "emergency number"
 
@@ -93,6 +95,37 @@ RED_FLAGS = [
     "and now he's vomiting blood. Is that the JDM?",
     "My kid is on MTX and pred for her JDM. She's been off color today and now has a high temp, "
     "she feels really hot. Should we go to the ER?",
+]
+
+# Too much medicine, poisoning, medicine taken by mistake: emergencies for every medicine.
+OVERDOSES = [
+    "he swallowed a whole bottle of methotrexate",
+    "my son took too many of his prednisone pills",
+    "I gave her a double dose of mtx by mistake",
+    "my toddler got into the plaquenil",
+    "she drank some of the tacrolimus cream",
+    "he overdosed on his pred",
+    "my son took his prednisone twice today by accident",
+    "I think my little one ate some of her brother's hydroxychloroquine",
+    "we accidentally gave him his weekly methotrexate two days running",
+    "she swallowed half a packet of her prednisolone tablets",
+    "accidentally gave him 2 doses of prednisolone this morning",
+    "she had way too much calpol on top of her meds",
+    "my 2 year old emptied the pill box and her steroids were in it",
+    "he took a load of his ciclosporin capsules when we weren't looking",
+    "I gave my daughter triple her methotrexate dose by mistake",
+    "did I poison him? I gave him methotrexate every day instead of once a week",
+    "my daughter took too much paracetamol with her steroids",
+    "gave her the adult dose of plaquenil by accident",
+    "he ate a tube of the hydrocortisone cream",
+    "my son swallowed a whole strip of his methotrexate tablets",
+    "toddler got into my daughter's cyclosporine",
+    "she has taken way too many of her methylprednisolone tablets",
+    "my son accidentally took his sister's infliximab meds",
+    "my girl overdosed on her medicine",
+    "she drank a lot of her liquid prednisolone while I was in the shower",
+    "I think he has had too many of his hydroxychloroquine pills",
+    "we gave him two doses of ivig by mistake, what now",
 ]
 
 # --- look-alike topic questions that are NOT emergencies --------------------------
@@ -170,7 +203,6 @@ CHILD_MEDICINE = [
     "can I split her methotrexate dose in two?",
     "my daughter refuses her tablets, can she miss them for a few days?",
     "can I give my son his steroids in the evening instead?",
-    "my son took his prednisone twice today by accident",
     "when can i take my son off his steroids?",
     "can we wean her off prednisolone quicker than the doctor said?",
     "how many tablets of hydroxychloroquine should my child take?",
@@ -184,7 +216,29 @@ CHILD_MEDICINE = [
     "my son missed his metotrexat shot on friday",
     "should i give her prednisalone twice today",
 ]
-DOSE_FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:mg|milligram|ml|millilit|mcg|microgram|g\b|tablet|dose|times|x\b|kg)|\d", re.I)
+# A dose or change question naming a medicine: the care team, then that medicine's
+# general fact (terms.yml `dose_answer`, else `answer`) and no other medicine's.
+NAMED_MEDICINE_QUESTIONS = [
+    ("what dose of tacrolimus should she use", "tacrolimus"),
+    ("how much hydrocortisone cream can I put on his face", "hydrocortisone"),
+    ("can i stop her plaquenil now the rash is gone", "hydroxychloroquine"),
+    ("is it ok to give him his methotrexate a day late", "methotrexate"),
+    ("can my son skip his ciclosporin this weekend", "ciclosporin"),
+    ("should we lower her prednisolone ourselves, she feels fine", "prednisone"),
+    ("how many mg of methotrexate is right for a 30kg child", "methotrexate"),
+    ("she forgot her hydroxychloroquine this morning, give it tonight?", "hydroxychloroquine"),
+    ("can I move his ivig to another week", "ivig"),
+    ("is it ok to take ibuprofen with her methotrexate", "methotrexate"),
+    ("can he have his infliximab infusion late because of the holiday", "infliximab"),
+    ("can i halve her prednisone tablets", "prednisone"),
+    ("should i increase the tacrolimus ointment when the rash flares", "tacrolimus"),
+    ("my son hates his mtx injection, can we stop it", "methotrexate"),
+    ("can she have her solu-medrol drip a week later", "methylprednisolone"),
+    ("what dosage of plaquenil does a 10 year old need", "hydroxychloroquine"),
+]
+DOSE_FIGURE = re.compile(
+    r"\d+(?:[.,]\d+)?\s*(?:mg|milligram|ml|millilit|mcg|microgram|g\b|tablet|dose|times|x\b|kg)|\d", re.I
+)
 
 
 @pytest.fixture(scope="module")
@@ -194,20 +248,23 @@ def guard() -> RedFlagGuard:
 
 def classified(guard: RedFlagGuard, text: str, intent: str = "faq") -> Message:
     """A message as the classifiers left it, after the guard has run."""
-    message = Message(data={
-        "text": text,
-        "intent": {"name": intent, "confidence": 0.8},
-        "intent_ranking": [{"name": intent, "confidence": 0.8}, {"name": "greet", "confidence": 0.1}],
-        "entities": [],
-    })
+    message = Message(
+        data={
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.8},
+            "intent_ranking": [{"name": intent, "confidence": 0.8}, {"name": "greet", "confidence": 0.1}],
+            "entities": [],
+        }
+    )
     return guard.process([message])[0]
 
 
 def test_there_are_enough_test_phrasings() -> None:
     assert len(RED_FLAGS) >= 40 and len(LOOK_ALIKES) >= 40 and len(CHILD_MEDICINE) >= 30
+    assert len(OVERDOSES) + len(NAMED_MEDICINE_QUESTIONS) >= 40
 
 
-@pytest.mark.parametrize("text", RED_FLAGS)
+@pytest.mark.parametrize("text", RED_FLAGS + OVERDOSES)
 def test_guard_escalates_every_red_flag_whatever_the_classifier_said(guard: RedFlagGuard, text: str) -> None:
     message = classified(guard, text, intent="faq")
     assert message.get("intent") == {"name": "emergency", "confidence": 1.0}
@@ -225,16 +282,19 @@ def test_guard_sends_questions_about_a_childs_medicine_to_the_care_team(guard: R
     assert classified(guard, text, intent="faq").get("intent")["name"] == "ask_child_medicine"
 
 
-@pytest.mark.parametrize("text", [
-    "why are steroids lowered slowly?",
-    "what dose of prednisone is used for jdm?",
-    "what is methotrexate for?",
-    "my daughter takes hydroxychloroquine, what does it do?",
-    "what are the side effects of steroids?",
-    "can my son have the flu jab while taking methotrexate?",
-    "how much sunscreen should my son wear?",
-    "is ivig a blood product?",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "why are steroids lowered slowly?",
+        "what dose of prednisone is used for jdm?",
+        "what is methotrexate for?",
+        "my daughter takes hydroxychloroquine, what does it do?",
+        "what are the side effects of steroids?",
+        "can my son have the flu jab while taking methotrexate?",
+        "how much sunscreen should my son wear?",
+        "is ivig a blood product?",
+    ],
+)
 def test_guard_leaves_general_medicine_questions_alone(guard: RedFlagGuard, text: str) -> None:
     assert classified(guard, text, intent="faq").get("intent")["name"] == "faq"
 
@@ -253,21 +313,24 @@ def test_guard_ignores_button_payloads(guard: RedFlagGuard) -> None:
     assert classified(guard, "/affirm", intent="affirm").get("intent")["name"] == "affirm"
 
 
-@pytest.mark.parametrize("text", [
-    "her voice sounds different",
-    "he sometimes coughs when eating",
-    "my son's voice has changed, does JDM do that?",
-    "food keeps getting stuck when she eats",
-    "she is having some trouble swallowing pills",
-    "he struggles to climb the stairs now",
-    "my daughter has a fever, is it the jdm?",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "her voice sounds different",
+        "he sometimes coughs when eating",
+        "my son's voice has changed, does JDM do that?",
+        "food keeps getting stuck when she eats",
+        "she is having some trouble swallowing pills",
+        "he struggles to climb the stairs now",
+        "my daughter has a fever, is it the jdm?",
+    ],
+)
 def test_non_urgent_signs_add_a_care_note_not_an_emergency(guard: RedFlagGuard, text: str) -> None:
     message = classified(guard, text, intent="faq")
     assert message.get("intent")["name"] == "faq"
     notes = [e for e in message.get("entities") if e["entity"] == "care_note"]
     assert len(notes) == 1 and notes[0]["value"] == "soon"
-    assert text[notes[0]["start"]:notes[0]["end"]]  # points at the words that matched
+    assert text[notes[0]["start"] : notes[0]["end"]]  # points at the words that matched
 
 
 def test_topic_question_gets_no_care_note(guard: RedFlagGuard) -> None:
@@ -283,33 +346,47 @@ def minimal_flags(**changes: Any) -> Dict[str, Any]:
     return data
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"emergency": [{"id": "x", "description": "d", "patterns": ["(unclosed"]}]},
-     "emergency[0] (id x): patterns: not a valid pattern"),
-    ({"emergency": [{"description": "d", "phrases": ["a"]}]}, "emergency[0]: missing required field 'id'"),
-    ({"emergency": [{"id": "x", "description": "d"}]}, "emergency[0] (id x): needs 'phrases' or 'patterns'"),
-    ({"emergency": [{"id": "x", "description": "d", "patterns": ["{nope} now"]}]}, "unknown term {nope}"),
-    ({"care_soon": "voice"}, "care_soon: expected a list of entries"),
-    ({"emergency": [{"id": "x", "description": "d", "phrases": [3]}]}, "phrases: expected a list of non-empty texts"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (
+            {"emergency": [{"id": "x", "description": "d", "patterns": ["(unclosed"]}]},
+            "emergency[0] (id x): patterns: not a valid pattern",
+        ),
+        ({"emergency": [{"description": "d", "phrases": ["a"]}]}, "emergency[0]: missing required field 'id'"),
+        ({"emergency": [{"id": "x", "description": "d"}]}, "emergency[0] (id x): needs 'phrases' or 'patterns'"),
+        ({"emergency": [{"id": "x", "description": "d", "patterns": ["{nope} now"]}]}, "unknown term {nope}"),
+        ({"care_soon": "voice"}, "care_soon: expected a list of entries"),
+        (
+            {"emergency": [{"id": "x", "description": "d", "phrases": [3]}]},
+            "phrases: expected a list of non-empty texts",
+        ),
+    ],
+)
 def test_broken_red_flag_files_give_clear_errors(changes: Dict[str, Any], message: str) -> None:
     with pytest.raises(DataFileError, match=re.escape(message)):
         RedFlagList(minimal_flags(**changes), "safety/red_flags.yml")
 
 
-@pytest.mark.parametrize("text", [
-    "my daughter had an infection and missed school",  # "infection" is not "injection"
-    "my son has been so sick, he missed his party",
-    "she predicted the weather and skipped her coat",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my daughter had an infection and missed school",  # "infection" is not "injection"
+        "my son has been so sick, he missed his party",
+        "she predicted the weather and skipped her coat",
+    ],
+)
 def test_typo_tolerance_does_not_turn_everyday_words_into_medicines(guard: RedFlagGuard, text: str) -> None:
     assert classified(guard, text, intent="faq").get("intent")["name"] == "faq"
 
 
-@pytest.mark.parametrize("words, message", [
-    (["nonsense"], "typo_tolerant: 'nonsense' is not a spelling under 'terms'"),
-    (["mtx"], "typo_tolerant: 'mtx' must be one word of 5 letters or more"),
-])
+@pytest.mark.parametrize(
+    "words, message",
+    [
+        (["nonsense"], "typo_tolerant: 'nonsense' is not a spelling under 'terms'"),
+        (["mtx"], "typo_tolerant: 'mtx' must be one word of 5 letters or more"),
+    ],
+)
 def test_typo_tolerant_words_must_be_long_term_spellings(words: List[str], message: str) -> None:
     data = minimal_flags(terms={"medicine": ["methotrexate", "mtx"]}, typo_tolerant=words)
     with pytest.raises(DataFileError, match=re.escape(message)):
@@ -322,10 +399,13 @@ def test_a_misspelt_medicine_is_read_as_the_listed_spelling() -> None:
 
 
 def test_terms_and_loose_spelling_in_patterns() -> None:
-    flags = RedFlagList(minimal_flags(
-        terms={"breathe": ["breathe", "breath"]},
-        emergency=[{"id": "b", "description": "d", "patterns": ["can't {breathe}"]}],
-    ), "test")
+    flags = RedFlagList(
+        minimal_flags(
+            terms={"breathe": ["breathe", "breath"]},
+            emergency=[{"id": "b", "description": "d", "patterns": ["can't {breathe}"]}],
+        ),
+        "test",
+    )
     assert [f.id for f in flags.emergencies("he cant   BREATH")] == ["b"]
     assert [f.id for f in flags.emergencies("he can’t breathe")] == ["b"]
     assert flags.emergencies("this cantbreathe is one word") == []
@@ -389,18 +469,27 @@ async def test_clinic_placeholders_are_shown_as_placeholders_not_numbers(dispatc
 async def test_real_clinic_details_become_a_tap_to_call_link(clinic_file, dispatcher, domain) -> None:
     clinic_file('clinic:\n  name: "Rheumatology Clinic"\n  phone: "+44 20 7946 0000"\n  hours: "Mon-Fri 9-5"\n')
     slots = slot_values(await ActionClinicAdmin().run(dispatcher, make_tracker(), domain))
-    assert slots == {"clinic_name": "Rheumatology Clinic",
-                     "clinic_phone": "[+44 20 7946 0000](tel:+442079460000)",
-                     "clinic_hours": "Mon-Fri 9-5"}
+    assert slots == {
+        "clinic_name": "Rheumatology Clinic",
+        "clinic_phone": "[+44 20 7946 0000](tel:+442079460000)",
+        "clinic_hours": "Mon-Fri 9-5",
+    }
 
 
-@pytest.mark.parametrize("content, error", [
-    ('clinic:\n  name: "C"\n  phone: "020 7946 0000"\n  hours: "9-5"\n', "clinic.phone: '020 7946 0000' is not a phone number"),
-    ('clinic:\n  name: "C"\n  hours: "9-5"\n', "clinic: missing required field 'phone'"),
-    ("clinic: [", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "content, error",
+    [
+        (
+            'clinic:\n  name: "C"\n  phone: "020 7946 0000"\n  hours: "9-5"\n',
+            "clinic.phone: '020 7946 0000' is not a phone number",
+        ),
+        ('clinic:\n  name: "C"\n  hours: "9-5"\n', "clinic: missing required field 'phone'"),
+        ("clinic: [", "not valid YAML"),
+    ],
+)
 async def test_a_broken_clinic_file_is_named_and_the_parent_still_gets_a_pointer(
-        clinic_file, dispatcher, domain, content: str, error: str) -> None:
+    clinic_file, dispatcher, domain, content: str, error: str
+) -> None:
     clinic_file(content)
     with pytest.raises(DataFileError, match=re.escape(error)):
         load_clinic()
@@ -428,10 +517,14 @@ def test_consecutive_fallbacks_are_counted_in_this_session_only() -> None:
 
 
 def ranking_message(*topic_ids: str) -> Dict[str, Any]:
-    return {"faq": {"ranking": [
-        {"intent_response_key": f"faq/{topic_id}", "confidence": 0.5 - i * 0.1}
-        for i, topic_id in enumerate(topic_ids)
-    ]}}
+    return {
+        "faq": {
+            "ranking": [
+                {"intent_response_key": f"faq/{topic_id}", "confidence": 0.5 - i * 0.1}
+                for i, topic_id in enumerate(topic_ids)
+            ]
+        }
+    }
 
 
 async def test_first_fallback_suggests_the_likeliest_topics_as_buttons(dispatcher, domain) -> None:
@@ -469,18 +562,28 @@ async def test_a_third_fallback_does_not_offer_the_same_again(dispatcher, domain
 
 async def test_fallback_with_a_warning_sign_also_says_tell_the_care_team_soon(dispatcher, domain) -> None:
     care_note = [{"entity": "care_note", "value": "soon"}]
-    tracker = make_tracker("her voice sounds different hmm", intent="nlu_fallback",
-                           entities=care_note, events=[user("nlu_fallback")])
+    tracker = make_tracker(
+        "her voice sounds different hmm", intent="nlu_fallback", entities=care_note, events=[user("nlu_fallback")]
+    )
     await ActionJdmFallback().run(dispatcher, tracker, domain)
     assert dispatcher.messages[-1]["response"] == "utter_tell_care_team_soon"
 
 
 def test_child_medicine_reply_is_general_and_sends_to_the_care_team(domain) -> None:
     reply = domain_text(domain, "utter_child_medicine")
-    assert not re.search(r"\d", reply)
-    for words in ("care team", "pharmacist", "General information", "slowly", "side effects",
-                  "blood tests", "stopping steroids suddenly", "Source: JDM overview article"):
+    general = domain_text(domain, "utter_steroid_general")
+    assert not re.search(r"\d", reply + general)
+    for words in ("care team", "pharmacist", "missed dose", "emergency number"):
         assert words in reply
+    for words in (
+        "General information",
+        "slowly",
+        "side effects",
+        "blood tests",
+        "stopping steroids suddenly",
+        "Source: JDM overview article",
+    ):
+        assert words in general
 
 
 def test_emergency_reply_says_what_to_do_now_then_the_care_team(domain) -> None:
@@ -508,7 +611,7 @@ def test_first_message_of_a_conversation_opens_with_the_disclaimer(live_servers,
     assert domain_text(domain, "utter_disclaimer") not in texts(second)
 
 
-@pytest.mark.parametrize("text", RED_FLAGS)
+@pytest.mark.parametrize("text", RED_FLAGS + OVERDOSES)
 def test_red_flags_get_the_emergency_reply_end_to_end(live_servers, domain, text: str) -> None:
     reply = without_disclaimer(say(live_servers["rasa"], new_sender(), text), domain)
     assert reply.startswith(domain_text(domain, "utter_emergency"))
@@ -529,8 +632,9 @@ def test_an_emergency_in_the_middle_of_a_conversation(live_servers, domain) -> N
 
 
 def test_a_non_urgent_sign_gets_the_answer_and_tell_the_care_team_soon(live_servers, domain) -> None:
-    reply = without_disclaimer(say(live_servers["rasa"], new_sender(), "her voice sounds different, is that jdm?"),
-                               domain)
+    reply = without_disclaimer(
+        say(live_servers["rasa"], new_sender(), "her voice sounds different, is that jdm?"), domain
+    )
     assert domain_text(domain, "utter_tell_care_team_soon") in reply
     assert EMERGENCY_REPLY not in reply.replace(domain_text(domain, "utter_tell_care_team_soon"), "")
 
@@ -542,6 +646,18 @@ def test_no_dose_figure_for_a_child_and_a_pointer_to_the_care_team(live_servers,
     assert "care team" in reply or "pharmacist" in reply, reply
 
 
+@pytest.mark.parametrize("text, medicine", NAMED_MEDICINE_QUESTIONS)
+def test_a_named_medicine_gets_the_care_team_and_its_own_general_fact_end_to_end(
+    live_servers, domain, text: str, medicine: str
+) -> None:
+    reply = without_disclaimer(say(live_servers["rasa"], new_sender(), text), domain)
+    assert reply.startswith(domain_text(domain, "utter_child_medicine").split("\n\n")[0]), reply
+    fact = load_terms().by_id[medicine].dose_answer.split("\n\n")[0]
+    assert fact in reply, reply
+    assert "stopping steroids suddenly" not in reply or medicine == "prednisone"
+    assert not DOSE_FIGURE.search(reply), reply
+
+
 @pytest.mark.parametrize("text", ["is this medical advice?", "are you a doctor?"])
 def test_says_honestly_it_is_not_medical_advice(live_servers, domain, text: str) -> None:
     sender = new_sender()
@@ -550,15 +666,16 @@ def test_says_honestly_it_is_not_medical_advice(live_servers, domain, text: str)
     assert "not a doctor" in reply and "not medical advice" in reply
 
 
-@pytest.mark.parametrize("text", ["what's the weather like tomorrow?", "tell me a joke", "help with my maths homework"])
+@pytest.mark.parametrize(
+    "text", ["what's the weather like tomorrow?", "can you recommend a good pizza place", "help with my maths homework"]
+)
 def test_out_of_scope_gets_a_kind_scope_statement(live_servers, domain, text: str) -> None:
     reply = without_disclaimer(say(live_servers["rasa"], new_sender(), text), domain)
     assert "only help with questions about" in reply and "JDM" in reply
 
 
 def test_clinic_questions_show_placeholders_not_a_real_looking_number(live_servers, domain) -> None:
-    reply = without_disclaimer(say(live_servers["rasa"], new_sender(), "I need to change my son's appointment"),
-                               domain)
+    reply = without_disclaimer(say(live_servers["rasa"], new_sender(), "I need to change my son's appointment"), domain)
     assert "Phone: [not set up yet: clinic phone]" in reply
     assert not re.search(r"\d", reply)
 

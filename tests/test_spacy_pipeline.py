@@ -1,4 +1,5 @@
 """The project's own spaCy pipeline: built from data/lexicon.yml, loaded for real."""
+
 from __future__ import annotations
 
 import subprocess
@@ -22,7 +23,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> spacy.language.Language:
     output = tmp_path_factory.mktemp("spacy") / "jdm_en"
     subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "build_spacy_pipeline.py"), "--output", str(output)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     return spacy.load(output)
 
@@ -39,16 +41,19 @@ def test_every_lexicon_variant_comes_back_as_its_term(built, label: str) -> None
             assert found == [(label, entry["id"])], f"{variant!r} gave {found}"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("my son is on MTX and plaquenil", [("drug", "methotrexate"), ("drug", "hydroxychloroquine")]),
-    ("What is SOLU-MEDROL?", [("drug", "methylprednisolone")]),
-    ("she has gottrons papules on her knuckles", [("symptom", "gottron")]),
-    ("the doctor wants a muscle biopsy and an MRI", [("test", "muscle_biopsy"), ("test", "mri")]),
-    ("how do I call Cure JM", [("organisation", "cure_jm")]),
-    ("we live in the US", [("region", "us")]),
-    ("can you tell us more", []),
-    ("my daughter has a rash", []),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("my son is on MTX and plaquenil", [("drug", "methotrexate"), ("drug", "hydroxychloroquine")]),
+        ("What is SOLU-MEDROL?", [("drug", "methylprednisolone")]),
+        ("she has gottrons papules on her knuckles", [("symptom", "gottron")]),
+        ("the doctor wants a muscle biopsy and an MRI", [("test", "muscle_biopsy"), ("test", "mri")]),
+        ("how do I call Cure JM", [("organisation", "cure_jm")]),
+        ("we live in the US", [("region", "us")]),
+        ("can you tell us more", []),
+        ("my daughter has a rash", []),
+    ],
+)
 def test_terms_found_in_parents_sentences(built, text: str, expected: list) -> None:
     assert entities(built, text) == expected
 
@@ -62,20 +67,33 @@ def test_pipeline_version_follows_the_lexicon(built) -> None:
     assert built.meta["version"].endswith(digest)
 
 
-@pytest.mark.parametrize("content, message", [
-    ("drug: [", "not valid YAML"),
-    ("drug:\n  - id: x\n    name: X\n", "drug[0]: missing 'variants'"),
-    ("drug:\n  - id: a\n    name: A\n    variants: [same]\n"
-     "test:\n  - id: b\n    name: B\n    variants: [Same]\n", "also listed under drug/a"),
-    ("drug: methotrexate\n", "'drug' must be a list"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("drug: [", "not valid YAML"),
+        ("drug:\n  - id: x\n    name: X\n", "drug[0]: missing 'variants'"),
+        (
+            "drug:\n  - id: a\n    name: A\n    variants: [same]\n"
+            "test:\n  - id: b\n    name: B\n    variants: [Same]\n",
+            "also listed under drug/a",
+        ),
+        ("drug: methotrexate\n", "'drug' must be a list"),
+    ],
+)
 def test_a_broken_lexicon_gives_a_clear_error(tmp_path: Path, content: str, message: str) -> None:
     lexicon = tmp_path / "lexicon.yml"
     lexicon.write_text(content)
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "build_spacy_pipeline.py"),
-         "--lexicon", str(lexicon), "--output", str(tmp_path / "out")],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "build_spacy_pipeline.py"),
+            "--lexicon",
+            str(lexicon),
+            "--output",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 1
     assert message in result.stderr

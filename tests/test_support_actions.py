@@ -1,4 +1,5 @@
 """The support hand-off actions, as a parent would see their answers."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,9 +9,9 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.directory import directory, matching
-from actions.support import ActionOrganisationContact, ActionSupportHandoff, ValidateRegionForm
-from tests.conftest import make_tracker
+from actions.support import ActionOrganisationContact, ActionSupportHandoff
+from jdm_content.directory import directory, matching
+from tests.conftest import make_tracker, shown
 
 CAVEAT = "These details come from a 2007 listing"
 NAMES = {org_id: org.name for org_id, org in directory().items()}
@@ -74,14 +75,6 @@ NEED_MESSAGES = {
 }
 
 
-def shown(message: Dict[str, Any], domain: Dict[str, Any]) -> str:
-    """The text the parent sees: the domain response filled with the action's values."""
-    if message.get("text"):
-        return message["text"]
-    template = domain["responses"][message["response"]][0]["text"]
-    return template.format(**{k: v for k, v in message.items() if v is not None})
-
-
 def run(action: Any, tracker: Any, domain: Dict[str, Any]) -> tuple:
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker, domain))
@@ -96,10 +89,23 @@ def cards(messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     return [m for m in messages if m.get("response") == "utter_contact_card"]
 
 
-def handoff(domain: Dict[str, Any], region: Optional[str], text: str, channel: str = "rest",
-            earlier: Optional[List[Dict[str, Any]]] = None) -> tuple:
-    tracker = make_tracker(text=text, intent="ask_support", slots={"region": region},
-                           events=[*(earlier or []), user_event(text, channel)])
+def handoff(
+    domain: Dict[str, Any],
+    region: Optional[str],
+    text: str,
+    channel: str = "rest",
+    earlier: Optional[List[Dict[str, Any]]] = None,
+    intent: str = "ask_support",
+    slots: Optional[Dict[str, Any]] = None,
+    entities: Optional[List[Dict[str, Any]]] = None,
+) -> tuple:
+    tracker = make_tracker(
+        text=text,
+        intent=intent,
+        slots={"region": region, **(slots or {})},
+        entities=entities,
+        events=[*(earlier or []), user_event(text, channel)],
+    )
     return run(ActionSupportHandoff(), tracker, domain)
 
 
@@ -128,10 +134,12 @@ def test_myositis_and_juvenile_organisations_come_first_for_jdm_families(domain)
 
 
 def test_never_more_than_three_cards_and_one_message_each(domain) -> None:
-    for (region, need) in EXPECTED:
+    for region, need in EXPECTED:
         messages, _ = handoff(domain, region, NEED_MESSAGES[need])
         assert len(cards(messages)) <= 3
-        assert len(messages) == len(cards(messages)) + 1  # one intro, then one message per card
+        # one intro, one message per card, then the narrowing buttons
+        assert len(messages) == len(cards(messages)) + 2
+        assert messages[-1]["response"] == "utter_narrow_support_by_need" and messages[-1]["buttons"]
         assert all(shown(m, domain).count(CAVEAT) == 1 for m in cards(messages))
 
 
@@ -175,10 +183,19 @@ def test_swiss_numbers_show_in_swiss_national_format(domain) -> None:
     assert "1-3 rue de Chantepoulet, 1211 Geneva, Switzerland" in esid
 
 
-def test_need_comes_from_the_ask_before_the_region_question(domain) -> None:
-    earlier = [user_event("is there a support group for parents?"),
-               {"event": "action", "name": "region_form"}]
-    messages, events = handoff(domain, "uk", '/inform_region{"region": "uk"}', earlier=earlier)
+def test_need_found_earlier_is_kept_when_the_family_picks_a_region(domain) -> None:
+    earlier = [
+        user_event("is there a support group for parents?"),
+        {"event": "action", "name": "action_support_handoff"},
+    ]
+    messages, events = handoff(
+        domain,
+        "uk",
+        '/inform_region{"region": "uk"}',
+        earlier=earlier,
+        intent="inform_region",
+        slots={"support_need": "families"},
+    )
     assert SlotSet("support_need", "families") in events
     assert cards(messages)[0]["org_name"] == "Myositis Support Group (UK)"
 
@@ -188,10 +205,59 @@ def test_a_region_typed_as_a_place_name_is_stored_as_its_id(domain) -> None:
     assert SlotSet("region", "uk") in events
 
 
-def test_unknown_region_falls_back_to_organisations_for_everyone(domain) -> None:
+def buttons(messages: List[Dict[str, Any]]) -> List[Dict[str, str]]:
+    return [b for m in messages for b in m.get("buttons") or []]
+
+
+def test_unknown_region_gets_organisations_for_everyone_at_once_and_region_buttons(domain) -> None:
     messages, events = handoff(domain, None, "help please")
-    assert SlotSet("region", "other") in events
+    assert messages[0]["response"] == "utter_support_intro_anywhere"
     assert [m["org_name"] for m in cards(messages)] == [NAMES["nord"], NAMES["gard"]]
+    assert SlotSet("region", None) in events
+    titles = [b["title"] for b in buttons(messages)]
+    assert titles[:4] == ["United States", "United Kingdom", "Europe", "Elsewhere"]
+    assert {"title": "United Kingdom", "payload": '/inform_region{"region": "uk"}'} in buttons(messages)
+    assert {"title": "Research", "payload": '/ask_support{"support_need": "research"}'} in buttons(messages)
+
+
+def test_a_known_region_is_not_offered_again_and_the_current_need_is_not_a_button(domain) -> None:
+    messages, _ = handoff(domain, "uk", "other families please")
+    titles = [b["title"] for b in buttons(messages)]
+    assert "United Kingdom" not in titles and "Elsewhere" not in titles
+    assert "Other families and support groups" not in titles
+    assert {"Research", "Trusted information"} <= set(titles)
+
+
+def test_a_place_we_do_not_know_is_said_kindly_once_and_organisations_follow(domain) -> None:
+    messages, _ = handoff(domain, "Atlantis", "we live in Atlantis", intent="inform_region")
+    responses = [m.get("response") for m in messages]
+    assert responses.count("utter_region_not_recognised") == 1
+    assert len(cards(messages)) >= 1
+
+
+def test_narrowing_buttons_are_not_offered_twice_in_a_row(domain) -> None:
+    earlier = [
+        user_event("any support groups?"),
+        {"event": "bot", "text": "I can also show...", "metadata": {"utter_action": "utter_narrow_support"}},
+    ]
+    messages, _ = handoff(
+        domain, None, '/ask_support{"support_need": "research"}', earlier=earlier, slots={"support_need": "research"}
+    )
+    assert cards(messages) and not buttons(messages)
+
+
+def test_a_need_button_narrows_the_list(domain) -> None:
+    messages, events = handoff(
+        domain, "us", '/ask_support{"support_need": "research"}', slots={"support_need": "research"}
+    )
+    assert SlotSet("support_need", "research") in events
+    assert [m["org_name"] for m in cards(messages)] == [NAMES[i] for i in EXPECTED[("us", "research")]]
+
+
+def test_a_support_request_naming_an_organisation_gets_that_card(domain) -> None:
+    entity = {"entity": "organisation", "value": "Cure JM"}
+    messages, _ = handoff(domain, None, "is cure jm a support group", entities=[entity])
+    assert [m["org_name"] for m in cards(messages)] == [NAMES["cure_jm"]]
 
 
 def test_nord_and_gard_say_they_serve_families_anywhere(domain) -> None:
@@ -203,24 +269,27 @@ def test_nord_and_gard_say_they_serve_families_anywhere(domain) -> None:
 
 # --- direct questions about one organisation ---
 
+
 def contact(domain: Dict[str, Any], text: str, values: List[str], channel: str = "rest") -> List[Dict[str, Any]]:
     entities = [{"entity": "organisation", "value": value} for value in values]
-    tracker = make_tracker(text=text, intent="ask_org_contact", entities=entities,
-                           events=[user_event(text, channel)])
+    tracker = make_tracker(text=text, intent="ask_org_contact", entities=entities, events=[user_event(text, channel)])
     messages, events = run(ActionOrganisationContact(), tracker, domain)
     assert events == []
     return messages
 
 
-@pytest.mark.parametrize("text, value, expected", [
-    ("Cure JM phone number", "Cure JM", "Cure JM Foundation"),
-    ("address of the Myositis Association", "the Myositis Association", "The Myositis Association"),
-    ("how do I reach NORD", "NORD", "National Organization for Rare Disorders (NORD)"),
-    ("cure jm foundaton number", "cure jm foundaton", "Cure JM Foundation"),
-    ("TMA address", "TMA", "The Myositis Association"),
-    ("msg phone", "MSG", "Myositis Support Group (UK)"),
-    ("button", "esid", "European Society for Immunodeficiencies"),
-])
+@pytest.mark.parametrize(
+    "text, value, expected",
+    [
+        ("Cure JM phone number", "Cure JM", "Cure JM Foundation"),
+        ("address of the Myositis Association", "the Myositis Association", "The Myositis Association"),
+        ("how do I reach NORD", "NORD", "National Organization for Rare Disorders (NORD)"),
+        ("cure jm foundaton number", "cure jm foundaton", "Cure JM Foundation"),
+        ("TMA address", "TMA", "The Myositis Association"),
+        ("msg phone", "MSG", "Myositis Support Group (UK)"),
+        ("button", "esid", "European Society for Immunodeficiencies"),
+    ],
+)
 def test_named_organisation_gets_its_card(domain, text, value, expected) -> None:
     messages = contact(domain, text, [value])
     assert [m["org_name"] for m in messages] == [expected]
@@ -259,38 +328,7 @@ def test_unknown_organisation_name_asks_which_one(domain) -> None:
     assert messages[0]["response"] == "utter_ask_which_organisation"
 
 
-# --- the region form ---
-
-@pytest.mark.parametrize("value, region", [
-    ("us", "us"), ("uk", "uk"), ("other", "other"),  # button payloads
-    ("Ohio", "us"), ("London", "uk"), ("Canada", "other"), ("France", "europe"),
-    ("US", "us"), (["Scotland"], "uk"),
-])
-def test_region_form_understands_buttons_and_place_names(domain, value, region) -> None:
-    dispatcher = CollectingDispatcher()
-    result = ValidateRegionForm().validate_region(value, dispatcher, make_tracker(), domain)
-    assert result == {"region": region}
-    assert dispatcher.messages == []
-
-
-def test_region_form_does_not_ask_again_for_an_unknown_place(domain) -> None:
-    dispatcher = CollectingDispatcher()
-    result = ValidateRegionForm().validate_region("we live in Atlantis", dispatcher, make_tracker(), domain)
-    assert result == {"region": "other"}
-    assert [m["response"] for m in dispatcher.messages] == ["utter_region_not_recognised"]
-
-
-def test_region_question_has_the_three_buttons(domain) -> None:
-    ask = domain["responses"]["utter_ask_region"][0]
-    assert [(b["title"], b["payload"]) for b in ask["buttons"]] == [
-        ("United States", '/inform_region{"region": "us"}'),
-        ("United Kingdom", '/inform_region{"region": "uk"}'),
-        ("Elsewhere", '/inform_region{"region": "other"}'),
-    ]
-    assert domain["forms"]["region_form"]["required_slots"] == ["region"]
-
-
 def test_a_remembered_region_is_used_without_asking(domain) -> None:
     messages, events = handoff(domain, "uk", "other families please")
-    assert all(m.get("response") != "utter_ask_region" for m in messages)
+    assert messages[0]["response"] == "utter_support_intro"
     assert SlotSet("region", "uk") in events

@@ -1,4 +1,5 @@
 """The unfamiliar-words fallback: keyboard mashing goes to the fallback, typos do not."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -57,13 +58,16 @@ def test_keyboard_mashing_goes_to_the_fallback(storage: LocalModelStorage, text:
     assert intent_after(trained(storage), text) == "nlu_fallback"
 
 
-@pytest.mark.parametrize("text", [
-    "what is methotrexate for?",
-    "wat is metotrexate for",  # typos of known words count as known
-    "HOW IS JDM TREATED",
-    "hello there xyzzy",  # two of three words known
-    "👍",  # no words at all: left to the classifiers
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what is methotrexate for?",
+        "wat is metotrexate for",  # typos of known words count as known
+        "HOW IS JDM TREATED",
+        "hello there xyzzy",  # two of three words known
+        "👍",  # no words at all: left to the classifiers
+    ],
+)
 def test_familiar_messages_keep_their_intent(storage: LocalModelStorage, text: str) -> None:
     assert intent_after(trained(storage), text) == "faq"
 

@@ -4,6 +4,7 @@ Conversation tests talk to the real bot through live_servers; tests about
 rendering, errors and layout answer the webhook with page.route so they don't
 depend on what the bot happens to say today.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,7 +31,8 @@ def browser() -> Iterator[Browser]:
         pytest.fail("Chromium is missing: apt-get install -y chromium chromium-driver (.ci/run does this)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
+            executable_path=str(CHROMIUM),
+            headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"],
         )
         yield browser
@@ -115,8 +117,12 @@ def fake_bot(page: Page, replies: List[Dict[str, Any]] | Callable[[int], Any]) -
         elif isinstance(answer, int):
             route.fulfill(status=answer, body="Internal Server Error", headers={"Access-Control-Allow-Origin": "*"})
         else:
-            route.fulfill(status=200, content_type="application/json", body=json.dumps(answer),
-                          headers={"Access-Control-Allow-Origin": "*"})
+            route.fulfill(
+                status=200,
+                content_type="application/json",
+                body=json.dumps(answer),
+                headers={"Access-Control-Allow-Origin": "*"},
+            )
 
     page.route(WEBHOOK, handle)
     return requests
@@ -131,12 +137,12 @@ def axe_violations(page: Page) -> List[str]:
         .filter(a => a.effect && a.effect.getTiming().iterations !== Infinity)
         .map(a => a.finished))""")
     page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
     return [f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']]}" for v in result["violations"]]
 
 
 # ---------- the conversation, with the real bot ----------
+
 
 def test_keyboard_only_question_gets_an_answer(page: Page, live_servers: Dict[str, str]) -> None:
     page.goto(page_url(live_servers))
@@ -167,8 +173,12 @@ def test_quick_reply_activated_with_enter_sends_its_payload(page: Page, live_ser
     # Contract: a question the sources don't cover -> utter_not_covered ->
     # utter_offer_support with the buttons "Yes" (/affirm) and "No thanks" (/deny).
     sent: List[str] = []
-    page.on("request", lambda r: sent.append(json.loads(r.post_data)["message"])
-            if r.method == "POST" and r.url.endswith("/webhooks/rest/webhook") else None)
+    page.on(
+        "request",
+        lambda r: sent.append(json.loads(r.post_data)["message"])
+        if r.method == "POST" and r.url.endswith("/webhooks/rest/webhook")
+        else None,
+    )
     open_widget(page, page_url(live_servers))
     ask(page, "Is JDM contagious?")
     yes = log(page).get_by_role("button", name="Yes")
@@ -191,8 +201,12 @@ def test_quick_reply_activated_with_enter_sends_its_payload(page: Page, live_ser
 def test_reload_keeps_the_history_and_the_conversation(browser: Browser, live_servers: Dict[str, str]) -> None:
     page = new_page(browser)
     seen: List[Dict[str, Any]] = []
-    page.on("request", lambda r: seen.append(json.loads(r.post_data))
-            if r.method == "POST" and r.url.endswith("/webhooks/rest/webhook") else None)
+    page.on(
+        "request",
+        lambda r: seen.append(json.loads(r.post_data))
+        if r.method == "POST" and r.url.endswith("/webhooks/rest/webhook")
+        else None,
+    )
     open_widget(page, page_url(live_servers))
     ask(page, "hello")
     expect(log(page).locator(".jdmc-bot").last).to_contain_text("welcome", timeout=BOT_TIMEOUT)
@@ -230,29 +244,43 @@ def test_organisation_card_has_a_working_phone_link(page: Page, live_servers: Di
 
 # ---------- rendering, errors and layout, with a stand-in bot ----------
 
-MALICIOUS = ("<script>window.pwned = 1</script> <img src=x onerror=\"window.pwned = 1\"> "
-             "<b>not bold</b> [click](javascript:window.pwned=1) [data](data:text/html,hi)")
-CARD = ("**Cure JM Foundation**\nSupport for families.\n"
-        "[Call +1 760 487 1034](tel:+17604871034)\n[Website](https://www.curejm.org)\n[Email us](mailto:info@curejm.org)")
+MALICIOUS = (
+    '<script>window.pwned = 1</script> <img src=x onerror="window.pwned = 1"> '
+    "<b>not bold</b> [click](javascript:window.pwned=1) [data](data:text/html,hi)"
+)
+CARD = (
+    "**Cure JM Foundation**\nSupport for families.\n"
+    "[Call +1 760 487 1034](tel:+17604871034)\n[Website](https://www.curejm.org)\n[Email us](mailto:info@curejm.org)"
+)
 
 
-def test_server_text_is_shown_as_text_and_only_safe_markdown_is_rendered(page: Page, live_servers: Dict[str, str]) -> None:
-    fake_bot(page, [{"recipient_id": "x", "text": MALICIOUS},
-                    {"recipient_id": "x", "text": CARD,
-                     "buttons": [{"title": "<img src=x onerror=\"window.pwned = 1\">", "payload": "/affirm"}]}])
+def test_server_text_is_shown_as_text_and_only_safe_markdown_is_rendered(
+    page: Page, live_servers: Dict[str, str]
+) -> None:
+    fake_bot(
+        page,
+        [
+            {"recipient_id": "x", "text": MALICIOUS},
+            {
+                "recipient_id": "x",
+                "text": CARD,
+                "buttons": [{"title": '<img src=x onerror="window.pwned = 1">', "payload": "/affirm"}],
+            },
+        ],
+    )
     open_widget(page, page_url(live_servers))
-    ask(page, "<b>hi</b> <img src=x onerror=\"window.pwned = 1\">")
+    ask(page, '<b>hi</b> <img src=x onerror="window.pwned = 1">')
     expect(log(page).locator(".jdmc-bot")).to_have_count(3)  # greeting + 2 replies
 
     assert page.evaluate("() => window.pwned") is None
     assert log(page).locator("script, img, b").count() == 0
-    expect(log(page).locator(".jdmc-user")).to_have_text("You: <b>hi</b> <img src=x onerror=\"window.pwned = 1\">")
+    expect(log(page).locator(".jdmc-user")).to_have_text('You: <b>hi</b> <img src=x onerror="window.pwned = 1">')
     bad = log(page).locator(".jdmc-bot").nth(1)
     expect(bad).to_contain_text("<script>window.pwned = 1</script>")
     expect(bad).to_contain_text("[click](javascript:window.pwned=1)")
     expect(bad).to_contain_text("[data](data:text/html,hi)")
     assert bad.locator("a").count() == 0
-    expect(log(page).get_by_role("button", name="<img src=x onerror=\"window.pwned = 1\">")).to_be_visible()
+    expect(log(page).get_by_role("button", name='<img src=x onerror="window.pwned = 1">')).to_be_visible()
 
     card = log(page).locator(".jdmc-bot").nth(2)
     expect(card.locator("strong")).to_have_text("Cure JM Foundation")
@@ -266,10 +294,17 @@ def test_server_text_is_shown_as_text_and_only_safe_markdown_is_rendered(page: P
 
 
 def test_quick_reply_works_with_space_and_shows_its_title(page: Page, live_servers: Dict[str, str]) -> None:
-    requests = fake_bot(page, lambda n: [{"text": "Would you like contact details of support organisations?",
-                                          "buttons": [{"title": "Yes", "payload": "/affirm"},
-                                                      {"title": "No thanks", "payload": "/deny"}]}]
-                        if n == 1 else [{"text": "Here they are."}])
+    requests = fake_bot(
+        page,
+        lambda n: [
+            {
+                "text": "Would you like contact details of support organisations?",
+                "buttons": [{"title": "Yes", "payload": "/affirm"}, {"title": "No thanks", "payload": "/deny"}],
+            }
+        ]
+        if n == 1
+        else [{"text": "Here they are."}],
+    )
     open_widget(page, page_url(live_servers))
     ask(page, "I feel alone")
     no = log(page).get_by_role("button", name="No thanks")
@@ -289,8 +324,12 @@ def test_typing_indicator_shows_while_waiting(page: Page, live_servers: Dict[str
     status = page.get_by_role("status")
     expect(status).to_contain_text("typing")
     screenshot(page, "typing")
-    held[0].fulfill(status=200, content_type="application/json", body='[{"text": "Hello there."}]',
-                    headers={"Access-Control-Allow-Origin": "*"})
+    held[0].fulfill(
+        status=200,
+        content_type="application/json",
+        body='[{"text": "Hello there."}]',
+        headers={"Access-Control-Allow-Origin": "*"},
+    )
     expect(log(page)).to_contain_text("Hello there.")
     expect(status).to_be_empty()
 
@@ -322,9 +361,13 @@ def test_server_error_shows_an_error(page: Page, live_servers: Dict[str, str]) -
     expect(page.get_by_role("alert")).to_contain_text("can't be reached")
 
 
-CONVERSATION = [{"text": "**JDM** is rare.\n\nSee [the article](https://example.org/jdm) or call [the clinic](tel:+442071234567)."},
-                {"text": "Would you like contact details of support organisations?",
-                 "buttons": [{"title": "Yes", "payload": "/affirm"}, {"title": "No thanks", "payload": "/deny"}]}]
+CONVERSATION = [
+    {"text": "**JDM** is rare.\n\nSee [the article](https://example.org/jdm) or call [the clinic](tel:+442071234567)."},
+    {
+        "text": "Would you like contact details of support organisations?",
+        "buttons": [{"title": "Yes", "payload": "/affirm"}, {"title": "No thanks", "payload": "/deny"}],
+    },
+]
 
 
 def test_open_widget_has_no_wcag_21_aa_violations(page: Page, live_servers: Dict[str, str]) -> None:
@@ -340,6 +383,7 @@ def test_open_widget_has_no_wcag_21_aa_violations(page: Page, live_servers: Dict
 
 def test_any_brand_colour_keeps_text_readable(page: Page, live_servers: Dict[str, str]) -> None:
     """A clinic picking a light colour still gets >= 4.5:1 text (the widget picks black or white)."""
+
     def pale_brand(route: Route) -> None:
         html = route.fetch().text().replace('data-color="#0b5cad"', 'data-color="#ffd84d"')
         route.fulfill(status=200, content_type="text/html", body=html)
@@ -358,14 +402,26 @@ def test_any_brand_colour_keeps_text_readable(page: Page, live_servers: Dict[str
 
 def test_usable_at_320_px_wide(browser: Browser, live_servers: Dict[str, str]) -> None:
     page = new_page(browser, width=320, height=640)
-    fake_bot(page, [{"text": "A long word: " + "dermatomyositis" * 6 + "\n[Website](https://www.curejm.org)",
-                     "buttons": [{"title": "Yes", "payload": "/affirm"}, {"title": "No thanks", "payload": "/deny"}]}])
+    fake_bot(
+        page,
+        [
+            {
+                "text": "A long word: " + "dermatomyositis" * 6 + "\n[Website](https://www.curejm.org)",
+                "buttons": [{"title": "Yes", "payload": "/affirm"}, {"title": "No thanks", "payload": "/deny"}],
+            }
+        ],
+    )
     open_widget(page, page_url(live_servers))
     ask(page, "hello")
     expect(log(page).get_by_role("button", name="No thanks")).to_be_visible()
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 320, "the page scrolls sideways"
-    for element in (panel(page), text_box(page), page.get_by_role("button", name="Send"),
-                    page.get_by_role("button", name="Close chat"), log(page).locator(".jdmc-bot").last):
+    for element in (
+        panel(page),
+        text_box(page),
+        page.get_by_role("button", name="Send"),
+        page.get_by_role("button", name="Close chat"),
+        log(page).locator(".jdmc-bot").last,
+    ):
         box = element.bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= 320, f"{element} is outside the screen"
         assert box["height"] > 0

@@ -3,6 +3,7 @@
 conftest's live_servers starts Rasa with `--cors <web server origin>`, as
 scripts/run.sh does with the demo page's origins.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,7 @@ OTHER_ORIGIN = "http://evil.example"
 def request(url: str, method: str, origin: str, body: Optional[bytes] = None) -> Dict[str, str]:
     headers = {"Origin": origin, "Content-Type": "application/json"}
     if method == "OPTIONS":
-        headers.update({"Access-Control-Request-Method": "POST",
-                        "Access-Control-Request-Headers": "content-type"})
+        headers.update({"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"})
     req = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=60) as response:

@@ -1,4 +1,5 @@
 """The widget must stay small: parents on slow phone connections load it on every page."""
+
 from __future__ import annotations
 
 import gzip
