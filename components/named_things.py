@@ -18,6 +18,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -33,8 +34,8 @@ class NamedThingIntent(GraphComponent):
 
     @classmethod
     def required_components(cls) -> List[Type]:
-        """Reads entities; any extractor before it (SpacyEntityExtractor here) provides them."""
-        return []
+        """Reads entities: an extractor (SpacyEntityExtractor here) must come before it."""
+        return [EntityExtractorMixin]
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:

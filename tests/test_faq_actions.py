@@ -303,6 +303,19 @@ def test_a_named_medicine_wins_over_a_neighbouring_topic(dispatcher, domain) -> 
     assert events == [SlotSet("topic", "skin_treatment")]
 
 
+@pytest.mark.parametrize(
+    "text, label, value, topic, term",
+    [
+        ("what is methotrexate used for in jdm", "drug", "methotrexate", "steroid_sparing", "methotrexate"),
+        ("why do they do an mri for jdm", "test", "MRI", "diagnosis", "mri"),
+    ],
+)
+def test_a_named_medicine_or_test_wins_even_over_its_own_topic(dispatcher, domain, text, label, value, topic, term):
+    tracker = make_tracker(text, "faq", retrieval_intent=f"faq/{topic}", entities=[entity(label, value)])
+    run(ActionAnswerFaq(), tracker, dispatcher, domain)
+    assert shown(dispatcher, domain) == [knowledge.load_terms().by_id[term].answer]
+
+
 def test_a_named_sign_of_the_selected_topic_gets_the_topic_answer(dispatcher, domain) -> None:
     tracker = make_tracker(
         "what does the heliotrope rash look like",

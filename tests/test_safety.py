@@ -539,6 +539,31 @@ async def test_first_fallback_suggests_the_likeliest_topics_as_buttons(dispatche
     ]
 
 
+def unsure(guess: str, confidence: float) -> List[Dict[str, Any]]:
+    return [{"name": "nlu_fallback", "confidence": 0.4}, {"name": guess, "confidence": confidence}]
+
+
+@pytest.mark.parametrize("guess, response", [("out_of_scope", "utter_out_of_scope"), ("goodbye", "utter_goodbye")])
+async def test_an_unsure_off_topic_or_small_talk_guess_gets_that_reply_not_a_topic_menu(
+    dispatcher, domain, guess: str, response: str
+) -> None:
+    tracker = make_tracker("who won the cup final", intent="nlu_fallback", events=[user("nlu_fallback")])
+    tracker.latest_message["intent_ranking"] = unsure(guess, 0.35)
+    assert await ActionJdmFallback().run(dispatcher, tracker, domain) == []
+    assert [m["response"] for m in dispatcher.messages] == [response]
+
+
+@pytest.mark.parametrize("guess, confidence", [("out_of_scope", 0.1), ("greet", 0.97), ("faq", 0.35)])
+async def test_a_weak_overruled_or_medical_guess_still_gets_the_topic_menu(
+    dispatcher, domain, guess: str, confidence: float
+) -> None:
+    # 0.97: the unfamiliar-words check overruled a confident guess (keyboard mashing).
+    tracker = make_tracker("asdf jkl", intent="nlu_fallback", events=[user("nlu_fallback")])
+    tracker.latest_message["intent_ranking"] = unsure(guess, confidence)
+    await ActionJdmFallback().run(dispatcher, tracker, domain)
+    assert "not sure I understood" in dispatcher.messages[0]["text"]
+
+
 async def test_first_fallback_without_a_ranking_offers_general_topics(dispatcher, domain) -> None:
     tracker = make_tracker("hmm", intent="nlu_fallback", events=[user("nlu_fallback")])
     await ActionJdmFallback().run(dispatcher, tracker, domain)
