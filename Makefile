@@ -20,12 +20,13 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
 
-.PHONY: help setup spacy language-model train run shell test test-tools validate lint pytest conversation-tests evaluate clean
+.PHONY: help setup spacy language-model train run shell test test-tools validate lint pytest conversation-tests evaluate review clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant and chat page (http://localhost:8080)"
 	@echo "make test   - every check: static checks, data validation, training, pytest, conversation tests"
 	@echo "make evaluate - cross-validation, held-out questions end to end, TF-IDF baseline (minutes)"
+	@echo "make review - results/content-review.html: every text a parent can see, its facts and source passages"
 	@echo "make train  - build the spaCy pipeline and train the Rasa model if inputs changed"
 	@echo "make shell  - talk to the assistant in the terminal"
 	@echo "make clean  - remove the virtualenv, trained models, test results and local conversations"
@@ -100,6 +101,11 @@ test: lint validate pytest conversation-tests
 evaluate: $(MODEL)
 	@echo "==> Evaluation: 5-fold cross-validation, held-out questions end to end over REST, TF-IDF baseline"
 	$(BIN)/python scripts/evaluate.py --model $(MODEL)
+
+# For a clinician: every text beside its facts and source passages (SOURCES_DIR, default ../shared/seeds).
+review: $(INSTALLED)
+	@echo "==> Content review: results/content-review.html"
+	$(BIN)/python scripts/content_review.py --out results/content-review.html
 
 clean:
 	rm -rf $(VENV) node_modules models/spacy models/*.tar.gz results var .rasa tests/artifacts .pytest_cache

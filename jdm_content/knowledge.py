@@ -7,12 +7,14 @@ wrong. Results are cached read-only (files change only between restarts).
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from jdm_content.files import DataFileError, load_yaml, require
+from jdm_content.files import PROJECT_ROOT, DataFileError, load_yaml, require
 from jdm_content.lexicon import entry, load_lexicon
 
 SOURCES_FILE = "knowledge/sources.yml"
@@ -22,10 +24,21 @@ TERMS_FILE = "knowledge/terms.yml"
 FOLLOW_UPS_FILE = "knowledge/follow_ups.yml"
 
 
+# Where the source documents are read from (tests, `make review`): the project keeps no copy.
+SOURCES_DIR_VARIABLE = "SOURCES_DIR"
+DEFAULT_SOURCES_DIR = PROJECT_ROOT.parent / "shared" / "seeds"
+# A sentence ends at . ! or ? (or one followed by a closing quote) before a capital,
+# quote or bracket; every line break also ends one (lists, addresses, headings).
+_SENTENCE_BREAK = re.compile(r"(?:(?<=[.!?])|(?<=[.!?]\"))\s+(?=[A-Z\"(])|\s*\n\s*")
+
+
 @dataclass(frozen=True)
 class Source:
     id: str
     short: str
+    # The document's file name in the sources folder (SOURCES_DIR) and its full title.
+    file: str = ""
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -34,6 +47,8 @@ class Fact:
     source: str
     text: str
     carried_by: Tuple[str, ...]
+    # The locator: sentence numbers (from 1, see split_sentences) in the source document.
+    sentences: Tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,9 +150,23 @@ def load_sources() -> Dict[str, Source]:
     data = _mapping(load_yaml(SOURCES_FILE), SOURCES_FILE)
     records = _unique(_records(data, "sources", SOURCES_FILE), SOURCES_FILE, "sources")
     return {
-        source_id: Source(source_id, str(require(record, "short", f"{SOURCES_FILE}: source '{source_id}'")))
+        source_id: Source(
+            source_id,
+            str(require(record, "short", f"{SOURCES_FILE}: source '{source_id}'")),
+            file=str(require(record, "file", f"{SOURCES_FILE}: source '{source_id}'")),
+            title=str(record.get("title") or ""),
+        )
         for source_id, record in records.items()
     }
+
+
+def _sentence_numbers(record: Dict[str, Any], where: str) -> Tuple[int, ...]:
+    numbers = require(record, "sentences", where)
+    if not isinstance(numbers, list) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in numbers
+    ):
+        raise DataFileError(f"{where}: 'sentences' must be a list of sentence numbers (1, 2, ...) in its source")
+    return tuple(numbers)
 
 
 @lru_cache(maxsize=1)
@@ -156,8 +185,64 @@ def load_facts() -> Dict[str, Fact]:
             source=source,
             text=str(require(record, "text", where)),
             carried_by=_id_list(record, "carried_by", where),
+            sentences=_sentence_numbers(record, where),
         )
     return facts
+
+
+# --- the source documents themselves (read only where they are at hand) -----------
+
+
+def sources_dir() -> Path:
+    """The folder holding the source documents: $SOURCES_DIR, default ../shared/seeds."""
+    configured = os.environ.get(SOURCES_DIR_VARIABLE)
+    if not configured:
+        return DEFAULT_SOURCES_DIR
+    path = Path(configured)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def split_sentences(text: str) -> List[str]:
+    """A document's sentences, numbered from 1 by the fact locators (whitespace squeezed)."""
+    parts = (re.sub(r"\s+", " ", part).strip(" \u2022") for part in _SENTENCE_BREAK.split(text))
+    return [part for part in parts if part]
+
+
+def missing_sources(folder: Optional[Path] = None) -> List[Path]:
+    """The source documents that are not in the folder (all of them when it is absent)."""
+    folder = folder or sources_dir()
+    return [folder / source.file for source in load_sources().values() if not (folder / source.file).is_file()]
+
+
+def source_sentences(source_id: str, folder: Optional[Path] = None) -> Tuple[str, ...]:
+    """The numbered sentences of one source document; DataFileError when it is not at hand."""
+    return _read_sentences(source_id, folder or sources_dir())
+
+
+@lru_cache(maxsize=8)
+def _read_sentences(source_id: str, folder: Path) -> Tuple[str, ...]:
+    source = load_sources()[source_id]
+    path = folder / source.file
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise DataFileError(
+            f"{path}: source document '{source_id}' cannot be read ({error.strerror}); "
+            f"set {SOURCES_DIR_VARIABLE} to the folder holding the source documents"
+        ) from error
+    return tuple(split_sentences(text))
+
+
+def located_passage(fact: Fact, folder: Optional[Path] = None) -> str:
+    """The source words a fact's locator points at; DataFileError when a number is out of range."""
+    sentences = source_sentences(fact.source, folder)
+    outside = [n for n in fact.sentences if n > len(sentences)]
+    if outside:
+        raise DataFileError(
+            f"{FACTS_FILE}: fact '{fact.id}': sentence(s) {outside} beyond the {len(sentences)} "
+            f"sentences of source '{fact.source}'"
+        )
+    return " ".join(sentences[n - 1] for n in fact.sentences)
 
 
 @lru_cache(maxsize=1)
@@ -283,5 +368,5 @@ def load_follow_ups() -> FollowUps:
 
 def clear_caches() -> None:
     """Forget loaded files (tests that point JDM_DATA_DIR elsewhere)."""
-    for loader in (load_sources, load_facts, _topics_data, load_terms, load_follow_ups):
+    for loader in (load_sources, load_facts, _topics_data, load_terms, load_follow_ups, _read_sentences):
         loader.cache_clear()

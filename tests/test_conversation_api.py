@@ -37,7 +37,7 @@ def test_says_it_is_not_a_person(live_servers, sender: str) -> None:
 
 def test_says_what_it_can_help_with(live_servers, sender: str) -> None:
     reply = texts(say(live_servers["rasa"], sender, "what can you help me with?"))
-    assert "rash" in reply and "support organisations" in reply
+    assert "rash" in reply and "support organizations" in reply
 
 
 def test_answers_a_retrieval_question_through_the_response_selector(live_servers, sender: str) -> None:

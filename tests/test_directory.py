@@ -105,6 +105,32 @@ def test_each_transcription_fault_is_fixed_and_recorded(orgs) -> None:
     assert any("no contact details" in fix for fix in silent.fixes)
 
 
+# Display name -> the name as the 2007 listing prints it.
+RENAMED = {
+    "myositis_association": ("The Myositis Association", "Myositis Association"),
+    "myositis_support_group_uk": ("Myositis Support Group (UK)", "Myositis Support Group"),
+    "autoimmune_information_network": ("Autoimmune Information Network", "Autoimmune Information Network, Inc."),
+    "niams": (
+        "NIH National Institute of Arthritis and Musculoskeletal and Skin Diseases (NIAMS)",
+        "NIH/National Institute of Arthritis and Musculoskeletal and Skin Diseases",
+    ),
+    "aarda": ("American Autoimmune & Related Diseases Association", "American Autoimmune & Related Diseases"),
+}
+
+
+@pytest.mark.parametrize("org_id", sorted(RENAMED))
+def test_every_name_that_differs_from_the_listing_is_recorded_under_fixes(orgs, org_id: str) -> None:
+    shown, listed = RENAMED[org_id]
+    assert orgs[org_id].name == shown
+    assert any(f'"{listed}"' in fix for fix in orgs[org_id].fixes), orgs[org_id].fixes
+
+
+def test_no_blurb_spells_out_what_the_listing_does_not(orgs) -> None:
+    """The listing never says what "JM" stands for, so the Cure JM card does not either."""
+    texts = [orgs["cure_jm"].serves] + [load_matching().tags[tag] for tag in orgs["cure_jm"].tags]
+    assert not [text for text in texts if "juvenile myositis" in text.lower()]
+
+
 def test_the_listed_faulty_readings_are_rejected_by_phonenumbers() -> None:
     """Why the fixes were needed: the raw text is not a usable number as written."""
     geneva = phonenumbers.parse("+410229080484", None)
