@@ -60,6 +60,8 @@ def load_lexicon() -> Lexicon:
             entries.append(LexiconEntry(label=label, id=entry_id, name=name))
             for text in [name, *loose]:
                 variants.setdefault((label, _normalise(str(text))), entry_id)
+                if str(text).endswith("."):  # the entity ruler also matches it without the last dot
+                    variants.setdefault((label, _normalise(str(text)[:-1])), entry_id)
             for text in strict:
                 exact[(label, " ".join(str(text).split()))] = entry_id
     return Lexicon(entries=tuple(entries), variants=variants, exact_variants=exact)

@@ -70,6 +70,9 @@ def ruler_patterns(lexicon: Dict[str, List[dict]]) -> List[dict]:
         for entry in entries:
             spellings = [(v, "LOWER") for v in entry["variants"]]
             spellings += [(v, "ORTH") for v in entry.get("exact_variants", [])]
+            # In a sentence spaCy splits the last dot off an abbreviation ("N.O.R.D. address"):
+            # match the spelling without it too.
+            spellings += [(v[:-1], a) for v, a in spellings if str(v).endswith(".") and len(str(v)) > 2]
             for variant, attribute in spellings:
                 tokens = [
                     {attribute: token.lower_ if attribute == "LOWER" else token.text}

@@ -45,10 +45,12 @@ def test_answers_a_retrieval_question_through_the_response_selector(live_servers
     assert "million" in reply and "Source:" in reply
 
 
-def test_a_jdm_question_the_sources_do_not_answer_is_told_so_honestly(live_servers, sender: str) -> None:
+def test_a_jdm_question_the_sources_do_not_answer_gets_no_guessed_answer(live_servers, sender: str) -> None:
     messages = say(live_servers["rasa"], sender, "can jdm be passed on like a cold")
-    assert "doesn't cover that" in texts(messages) and "Source:" not in texts(messages)
-    assert "only help with questions about" not in texts(messages)
+    reply = texts(messages)
+    # Honest either way: "my information doesn't cover that", or "did you mean...?" - never a guessed topic.
+    assert "doesn't cover that" in reply or "not sure I understood" in reply
+    assert "Source:" not in reply and "only help with questions about" not in reply
     # A clear question right after is answered normally.
     assert "Source:" in texts(say(live_servers["rasa"], sender, "what does the jdm rash look like?"))
 

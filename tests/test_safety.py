@@ -604,7 +604,7 @@ def test_child_medicine_reply_is_general_and_sends_to_the_care_team(domain) -> N
         "General information",
         "slowly",
         "side effects",
-        "blood tests",
+        "lab tests",
         "stopping steroids suddenly",
         "Source: JDM overview article",
     ):
