@@ -18,7 +18,14 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 
 from components.intent_override import override_intent
@@ -79,8 +86,30 @@ class RedFlagGuard(GraphComponent):
             if medicine:
                 logger.info("Child medicine %s: intent set to %s", [f.id for f in medicine], CHILD_MEDICINE_INTENT)
                 override_intent(message, CHILD_MEDICINE_INTENT, 1.0)
+            elif self._is_false_alarm(message, corrected):
+                self._demote(message)
             self._add_care_note(message, self._red_flags.care_notes(text))
         return messages
+
+    def _is_false_alarm(self, message: Message, text: str) -> bool:
+        """The classifier said emergency, but no red flag matched and it is a general topic question.
+
+        "Can methotrexate cause black stools?" names a warning sign without
+        describing a child: it deserves the answer, not the emergency reply.
+        """
+        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        return intent == EMERGENCY_INTENT and self._red_flags.is_topic_question(text)
+
+    @staticmethod
+    def _demote(message: Message) -> None:
+        """Take the classifier's best guess that is neither an emergency nor about one child's medicine."""
+        ranking = message.get(INTENT_RANKING_KEY) or []
+        guess = next(
+            (r for r in ranking if r.get(INTENT_NAME_KEY) not in (EMERGENCY_INTENT, CHILD_MEDICINE_INTENT)), None
+        )
+        if guess:
+            logger.info("General question, no red flag: intent %s instead of emergency", guess[INTENT_NAME_KEY])
+            override_intent(message, guess[INTENT_NAME_KEY], guess.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
 
     @staticmethod
     def _add_care_note(message: Message, notes: List[tuple]) -> None:

@@ -168,6 +168,10 @@ class RedFlagList:
             flags.append(RedFlag(str(flag_id), str(require(entry, "description", here)), patterns, also))
         return flags
 
+    def is_topic_question(self, text: str) -> bool:
+        """A question about JDM or a medicine in general ("does jdm affect breathing?"), not about one child."""
+        return not any(p.search(text) for p in self._personal) and any(p.search(text) for p in self._general_questions)
+
     def _is_general_question(self, text: str, match: re.Match) -> bool:
         """True when the match sits in a topic question and the message is not about a child."""
         if any(p.search(text) for p in self._personal):

@@ -46,7 +46,7 @@ def test_answers_a_retrieval_question_through_the_response_selector(live_servers
 
 
 def test_a_jdm_question_the_sources_do_not_answer_gets_no_guessed_answer(live_servers, sender: str) -> None:
-    messages = say(live_servers["rasa"], sender, "can jdm be passed on like a cold")
+    messages = say(live_servers["rasa"], sender, "which foods should a child with jdm eat more of")
     reply = texts(messages)
     # Honest either way: "my information doesn't cover that", or "did you mean...?" - never a guessed topic.
     assert "doesn't cover that" in reply or "not sure I understood" in reply

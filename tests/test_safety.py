@@ -304,6 +304,33 @@ def test_an_emergency_wins_over_a_medicine_question(guard: RedFlagGuard) -> None
     assert classified(guard, text, intent="ask_child_medicine").get("intent")["name"] == "emergency"
 
 
+def emergency_guess(guard: RedFlagGuard, text: str) -> str:
+    """The intent after the guard, when the classifier had said emergency and faq second."""
+    message = Message(
+        data={
+            "text": text,
+            "intent": {"name": "emergency", "confidence": 0.6},
+            "intent_ranking": [
+                {"name": "emergency", "confidence": 0.6},
+                {"name": "ask_child_medicine", "confidence": 0.2},
+                {"name": "faq", "confidence": 0.15},
+            ],
+            "entities": [],
+        }
+    )
+    return guard.process([message])[0].get("intent")["name"]
+
+
+@pytest.mark.parametrize("text", ["does jdm affect breathing", "can methotrexate cause black stools?"])
+def test_a_general_question_the_classifier_took_for_an_emergency_gets_its_answer(guard, text: str) -> None:
+    assert emergency_guess(guard, text) == "faq"
+
+
+@pytest.mark.parametrize("text", ["my son has black stools", "she is so floppy today, is that jdm?", "he looks awful"])
+def test_the_classifiers_emergency_stands_when_a_child_is_described(guard, text: str) -> None:
+    assert emergency_guess(guard, text) == "emergency"
+
+
 def test_guard_keeps_the_rest_of_the_ranking(guard: RedFlagGuard) -> None:
     message = classified(guard, "she is choking", intent="nlu_fallback")
     assert [r["name"] for r in message.get("intent_ranking")] == ["emergency", "nlu_fallback", "greet"]
