@@ -20,6 +20,7 @@ from live_servers import free_port, running_servers, say  # noqa: E402,F401
 # JDM_MODEL lets a developer test a model trained elsewhere (rasa train --out).
 MODEL = Path(os.environ.get("JDM_MODEL", ROOT / "models" / "jdm.tar.gz"))
 ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package: nothing is downloaded
 
 
 @pytest.fixture(scope="session")
@@ -84,3 +85,20 @@ def live_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str,
         pytest.fail(f"{MODEL} is missing: run `make train` first (make test does)")
     with running_servers(MODEL, tmp_path_factory.mktemp("servers")) as urls:
         yield urls
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium from Debian's package, driven by Playwright (no browser download)."""
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: apt-get install -y chromium chromium-driver (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()

@@ -21,7 +21,6 @@ from jdm_content.knowledge import load_facts, located_passage
 from tests.test_sources import source_documents
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
@@ -83,23 +82,13 @@ def test_without_the_documents_the_page_says_so(tmp_path: Path) -> None:
 # --- in a real browser ---------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser_page(review: Path) -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: apt-get install -y chromium chromium-driver (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"],
-        )
-        context = browser.new_context(offline=True)
-        page = context.new_page()
-        page.goto(review.as_uri())
-        yield page
-        browser.close()
+@pytest.fixture
+def browser_page(browser, review: Path) -> Iterator[object]:
+    context = browser.new_context(offline=True)
+    page = context.new_page()
+    page.goto(review.as_uri())
+    yield page
+    context.close()
 
 
 def test_the_browser_shows_a_row_for_every_response_in_the_domain(browser_page, responses: dict) -> None:
