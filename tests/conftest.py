@@ -87,9 +87,13 @@ def live_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str,
         yield urls
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Chromium from Debian's package, driven by Playwright (no browser download)."""
+    """Headless Chromium from Debian's package, driven by Playwright (no browser download).
+
+    Per module: Playwright's sync API keeps an event loop running while it is open,
+    and other tests run their own (asyncio.run) after the browser tests.
+    """
     if not CHROMIUM.exists():
         pytest.fail("Chromium is missing: apt-get install -y chromium chromium-driver (make test installs it)")
     from playwright.sync_api import sync_playwright
