@@ -8,14 +8,11 @@ components/red_flag_guard.py acts on the matches.
 from __future__ import annotations
 
 import difflib
-import logging
 import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Pattern, Sequence
 
 from jdm_content.files import DataFileError, load_yaml, require
-
-logger = logging.getLogger(__name__)
 
 RED_FLAGS_FILE = "safety/red_flags.yml"
 _TERM = re.compile(r"\{([A-Za-z_]+)\}")
