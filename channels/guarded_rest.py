@@ -1,0 +1,223 @@
+"""The public chat endpoint: Rasa's REST channel, refusing junk before NLU runs.
+
+credentials.yml lists `channels.guarded_rest.GuardedRestInput` instead of
+`rest:`. Its name is "rest", so the URL stays `/webhooks/rest/webhook` and the
+conversation's channel stays "rest": the widget, the tests and the action
+server (which renders links for "rest") see no difference for good requests.
+
+What it refuses, and why (each refusal is a JSON object with an `error` code
+and a `message` a person can read; none logs a stack trace or the text sent):
+
+- 415: no `Content-Type: application/json`.
+- 413: a body over JDM_MAX_BODY_BYTES (default 16 KiB). The body is read in
+  chunks and reading stops at the limit, so a huge upload costs no memory.
+- 400: a body that is not a JSON object; `sender` missing or not an id
+  (stock Rasa files such requests under one shared conversation, "default",
+  so every such visitor would read the others' context); `message` missing,
+  not a string, or not valid Unicode.
+- 422: a message that is empty or only whitespace, or longer than
+  JDM_MAX_MESSAGE_CHARS (default 1,000: the widget's own limit). Long texts
+  are what makes NLU slow and the server grow, and no parent's question needs
+  more.
+
+Everything else (emoji, right-to-left text, zero-width characters, HTML,
+SQL-looking text) is an ordinary message and gets an ordinary reply.
+Unlike the stock channel it ignores the client's `input_channel`, `metadata`
+and `?stream=true`: nothing of ours uses them, and they would let a client
+write arbitrary data into the tracker store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS_ENV = "JDM_MAX_MESSAGE_CHARS"
+MAX_BODY_BYTES_ENV = "JDM_MAX_BODY_BYTES"
+DEFAULT_MAX_MESSAGE_CHARS = 1000
+# A 1,000-character message written entirely as JSON \\uXXXX escapes of emoji
+# (12 bytes a character) still fits.
+DEFAULT_MAX_BODY_BYTES = 16 * 1024
+# A conversation id: the widget sends a random UUID. At least 8 characters, so
+# an id is not a word another client would pick too ("default", "test", "1").
+SENDER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{7,127}")
+SENDER_HELP = (
+    'Every request needs a "sender": the conversation\'s own id, 8 to 128 letters, digits or . _ : @ - '
+    "(a random UUID is best)."
+)
+
+
+class Refusal(Exception):
+    """A request we will not pass to the assistant: HTTP status, error code, a human message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def response(self, headers: Optional[Dict[str, str]] = None) -> HTTPResponse:
+        return response.json({"error": self.code, "message": self.message}, status=self.status, headers=headers)
+
+
+def limit_from_env(name: str, default: int) -> int:
+    """A positive whole number from the environment; a bad value stops the server at start-up."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number above 0, not {raw!r}")
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        return cls(
+            max_message_chars=limit_from_env(MAX_MESSAGE_CHARS_ENV, DEFAULT_MAX_MESSAGE_CHARS),
+            max_body_bytes=limit_from_env(MAX_BODY_BYTES_ENV, DEFAULT_MAX_BODY_BYTES),
+        )
+
+
+def body_too_large(limits: Limits) -> Refusal:
+    return Refusal(413, "body_too_large", f"The request is too large (more than {limits.max_body_bytes:,} bytes).")
+
+
+def check_content_type(request: Request) -> None:
+    media_type = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise Refusal(
+            415, "unsupported_media_type", 'Send the message as JSON, with the header "Content-Type: application/json".'
+        )
+
+
+async def read_body(request: Request, limits: Limits) -> bytes:
+    """The request body, read in chunks; refused as soon as it passes the limit.
+
+    The route streams (Sanic would otherwise read any body up to 100 MB into
+    memory before we see it). What we leave unread Sanic discards.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limits.max_body_bytes:
+        raise body_too_large(limits)
+    if request.stream is None:  # not streamed: Sanic has read it already
+        body = request.body or b""
+        if len(body) > limits.max_body_bytes:
+            raise body_too_large(limits)
+        return body
+    chunks, size = [], 0
+    async for chunk in request.stream:
+        size += len(chunk)
+        if size > limits.max_body_bytes:
+            raise body_too_large(limits)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_request(body: bytes, limits: Limits) -> Tuple[str, str]:
+    """(sender, message) from a JSON body, or the Refusal that says what is wrong."""
+    try:
+        payload: Any = json.loads(body)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
+        raise Refusal(400, "invalid_json", "The request body is not valid JSON.") from None
+    if not isinstance(payload, dict):
+        raise Refusal(400, "invalid_request", 'Send a JSON object: {"sender": "...", "message": "..."}.')
+    sender = payload.get("sender")
+    if sender is None:
+        raise Refusal(400, "missing_sender", SENDER_HELP)
+    if not isinstance(sender, str) or not SENDER_ID.fullmatch(sender):
+        raise Refusal(400, "invalid_sender", SENDER_HELP)
+    message = payload.get("message")
+    if message is None:
+        raise Refusal(400, "missing_message", 'Every request needs a "message": the text the person typed.')
+    if not isinstance(message, str):
+        raise Refusal(400, "invalid_message", 'The "message" must be text.')
+    try:
+        message.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800") would break storing and answering it
+        raise Refusal(400, "invalid_message", 'The "message" is not valid text.') from None
+    message = message.strip()
+    if not message:
+        raise Refusal(422, "empty_message", "The message is empty. Please type a question.")
+    if len(message) > limits.max_message_chars:
+        raise Refusal(
+            422,
+            "message_too_long",
+            f"The message is too long. Please keep it under {limits.max_message_chars:,} characters.",
+        )
+    return sender, message
+
+
+class GuardedRestInput(RestInput):
+    """Rasa's REST channel at the same URL, with every request checked before NLU runs."""
+
+    def __init__(self, limits: Optional[Limits] = None) -> None:
+        self.limits = limits or Limits.from_env()
+
+    @classmethod
+    def name(cls) -> Text:
+        # The URL (/webhooks/<name>/webhook) and the tracker's input channel stay "rest".
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> GuardedRestInput:
+        # Limits come from the environment, so a deployment changes them without editing files.
+        return cls(Limits.from_env())
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint(f"guarded_webhook_{type(self).__name__}", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"], stream=True)
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                check_content_type(request)
+                sender, text = parse_request(await read_body(request, self.limits), self.limits)
+            except Refusal as refusal:
+                # No text and no sender id: the log must not hold what people wrote.
+                logger.info("Refused a chat request: %s %s", refusal.status, refusal.code)
+                return refusal.response()
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
+            except asyncio.CancelledError:
+                logger.error("A chat message was not answered in time (Rasa's response timeout).")
+                return response.json(
+                    {"error": "timeout", "message": "Sorry, the assistant took too long to answer. Please try again."},
+                    status=503,
+                )
+            except Exception:
+                # A real fault of ours, not of the request: keep the trace (never the text) for whoever fixes it.
+                logger.exception("A chat message could not be answered.")
+                return response.json(
+                    {"error": "server_error", "message": "Sorry, something went wrong. Please try again."},
+                    status=500,
+                )
+            return response.json(collector.messages)
+
+        @webhook.route("/webhook", methods=["GET", "PUT", "PATCH", "DELETE"])
+        async def wrong_method(request: Request) -> HTTPResponse:
+            # Sanic's own 405 is an HTML page; clients of a JSON API get JSON.
+            return Refusal(405, "method_not_allowed", "Send messages with POST.").response(headers={"Allow": "POST"})
+
+        return webhook
