@@ -467,6 +467,17 @@ def main() -> int:
     assistant_right = [o["right"] for o in outcomes]
     baseline_right = [o["baseline"]["right"] for o in outcomes]
     e2e, base = accuracy(assistant_right), accuracy(baseline_right)
+    # The headline for other tools (scripts/bench.py prints it beside the speed figures).
+    summary = {
+        "end_to_end_accuracy": e2e,
+        "right": sum(assistant_right),
+        "questions": len(questions),
+        "baseline_accuracy": base,
+        "model": args.model,
+        "model_mtime": model.stat().st_mtime,
+        "written": time.strftime("%Y-%m-%d %H:%M"),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     print(
         f"\nEnd to end on {args.questions} through the REST channel with {args.model}: "
         f"{sum(assistant_right)}/{len(questions)} right; TF-IDF baseline {sum(baseline_right)}/{len(questions)}"
