@@ -20,12 +20,14 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
 
-.PHONY: help setup spacy language-model train run shell test test-tools validate lint pytest conversation-tests evaluate review clean
+.PHONY: help setup spacy language-model train run shell test test-tools validate lint pytest conversation-tests evaluate bench profile review clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant and chat page (http://localhost:8080)"
 	@echo "make test   - every check: static checks, data validation, training, pytest, conversation tests"
 	@echo "make evaluate - cross-validation, held-out questions end to end, TF-IDF baseline (minutes)"
+	@echo "make bench  - speed under load: 1, 10 and 50 concurrent conversations, memory, cold start (about 5 minutes)"
+	@echo "make profile - where the Rasa server's time goes: py-spy during 10 concurrent conversations"
 	@echo "make review - results/content-review.html: every text a parent can see, its facts and source passages"
 	@echo "make train  - build the spaCy pipeline and train the Rasa model if inputs changed"
 	@echo "make shell  - talk to the assistant in the terminal"
@@ -63,7 +65,10 @@ $(MODEL): $(TRAIN_INPUTS) $(SPACY_PIPELINE) $(LANGUAGE_MODEL)
 	$(BIN)/rasa train --data $(TRAINING_DATA) --fixed-model-name jdm --out models \
 	  $(if $(filter $(SPACY_PIPELINE),$?),--force)
 	@# Date the model from the start of training, so edits made meanwhile retrain next time.
-	@touch -r models/.training-started $@ && rm models/.training-started
+	@touch -r models/.training-started $@
+	@# How long training took, for `make bench` (scripts/bench.py checks "started" against the model's date).
+	@echo "{\"seconds\": $$(( $$(date +%s) - $$(date -r models/.training-started +%s) )), \"started\": $$(date -r models/.training-started +%s), \"forced\": $(if $(filter $(SPACY_PIPELINE),$?),true,false)}" > models/jdm.train.json
+	@rm models/.training-started
 
 train: $(MODEL)
 
@@ -102,10 +107,21 @@ evaluate: $(MODEL)
 	@echo "==> Evaluation: 5-fold cross-validation, held-out questions end to end over REST, TF-IDF baseline"
 	$(BIN)/python scripts/evaluate.py --model $(MODEL)
 
+# Speed under load (issue 13): results/bench/bench.json and bench.png. BENCH_ARGS passes
+# options to scripts/bench.py, e.g. BENCH_ARGS="--levels 1,10 --duration 30".
+bench: $(MODEL)
+	@echo "==> Benchmark: cold start, then 1, 10 and 50 concurrent conversations over REST"
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+# py-spy on both servers during a 10-concurrent run: results/bench/profile-*.{txt,svg}.
+profile: $(MODEL)
+	@echo "==> Profile: py-spy on the Rasa and action servers at 10 concurrent conversations"
+	$(BIN)/python scripts/bench.py --levels 10 --profile --profile-at 10 $(BENCH_ARGS)
+
 # For a clinician: every text beside its facts and source passages (SOURCES_DIR, default ../shared/seeds).
 review: $(INSTALLED)
 	@echo "==> Content review: results/content-review.html"
 	$(BIN)/python scripts/content_review.py --out results/content-review.html
 
 clean:
-	rm -rf $(VENV) node_modules models/spacy models/*.tar.gz results var .rasa tests/artifacts .pytest_cache
+	rm -rf $(VENV) node_modules models/spacy models/*.tar.gz models/jdm.train.json results var .rasa tests/artifacts .pytest_cache
