@@ -21,7 +21,18 @@ and a `message` a person can read; none logs a stack trace or the text sent):
   more.
 
 Everything else (emoji, right-to-left text, zero-width characters, HTML,
-SQL-looking text) is an ordinary message and gets an ordinary reply.
+SQL-looking text) is an ordinary message and gets an ordinary reply. Two
+things are tidied first, both found by sending such text to the assistant:
+
+- Characters with nothing to read (controls, zero-width and direction marks,
+  unassigned code points, combining accents with no letter to sit on) are
+  removed: a word made only of them reached NLU as a token with no word
+  pieces, and the sentence featurizer failed on it (HTTP 500). A message with
+  nothing left is empty (422).
+- A message starting with "/" is Rasa's button syntax (`/intent{"entity":
+  "value"}`). It is passed on only when the intent and entities exist in the
+  model's domain; anything else loses its leading "/" and is read as text.
+  Rasa would otherwise log a WARNING quoting what the person typed.
 Unlike the stock channel it ignores the client's `input_channel`, `metadata`
 and `?stream=true`: nothing of ours uses them, and they would let a client
 write arbitrary data into the tracker store.
@@ -34,8 +45,9 @@ import json
 import logging
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
+from typing import Any, Awaitable, Callable, Collection, Dict, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -131,8 +143,60 @@ async def read_body(request: Request, limits: Limits) -> bytes:
     return b"".join(chunks)
 
 
-def parse_request(body: bytes, limits: Limits) -> Tuple[str, str]:
-    """(sender, message) from a JSON body, or the Refusal that says what is wrong."""
+# Rasa's conversation controls: a button never sends them, and a visitor has no use for them.
+CONTROL_INTENTS = frozenset({"restart", "back", "session_start"})
+PAYLOAD = re.compile(r"/(?P<intent>[A-Za-z0-9_]+)(?P<entities>\{.*\})?", re.DOTALL)
+
+
+def readable(text: str) -> str:
+    """`text` without characters that carry nothing to read.
+
+    Dropped: control, format (zero-width, direction marks, BOM), unassigned,
+    private-use and surrogate code points, U+FFFD, and combining marks that do
+    not follow a letter, digit or another mark. The sentence encoder's
+    tokenizer drops exactly these, and a word made only of them broke NLU.
+    Tabs and line breaks become spaces.
+    """
+    kept: List[str] = []
+    for char in text:
+        category = unicodedata.category(char)
+        unreadable = category[0] == "C" or char == "\ufffd"
+        loose_mark = category == "Mn" and not (kept and unicodedata.category(kept[-1])[0] in "LNM")
+        if char in "\t\n\r":
+            kept.append(" ")
+        elif not (unreadable or loose_mark):
+            kept.append(char)
+    return "".join(kept).strip()
+
+
+def is_button_payload(text: str, intents: Collection[str], entities: Collection[str]) -> bool:
+    """Whether `text` is a well-formed `/intent{"entity": "value"}` for this domain."""
+    match = PAYLOAD.fullmatch(text)
+    if not match or match["intent"] not in intents or match["intent"] in CONTROL_INTENTS:
+        return False
+    if match["entities"] is None:
+        return True
+    try:
+        values = json.loads(match["entities"])
+    except ValueError:
+        return False
+    return isinstance(values, dict) and all(key in entities and isinstance(value, str) for key, value in values.items())
+
+
+def as_text_unless_payload(text: str, intents: Collection[str], entities: Collection[str]) -> str:
+    """A message starting with "/" that is no payload of ours, without its leading slashes."""
+    if not text.startswith("/") or is_button_payload(text, intents, entities):
+        return text
+    return text.lstrip("/").strip()
+
+
+def parse_request(
+    body: bytes, limits: Limits, intents: Collection[str] = (), entities: Collection[str] = ()
+) -> Tuple[str, str]:
+    """(sender, message) from a JSON body, or the Refusal that says what is wrong.
+
+    `intents` and `entities` are the model's, for telling button payloads from text.
+    """
     try:
         payload: Any = json.loads(body)
     except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
@@ -153,16 +217,16 @@ def parse_request(body: bytes, limits: Limits) -> Tuple[str, str]:
         message.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate ("\ud800") would break storing and answering it
         raise Refusal(400, "invalid_message", 'The "message" is not valid text.') from None
-    message = message.strip()
-    if not message:
-        raise Refusal(422, "empty_message", "The message is empty. Please type a question.")
-    if len(message) > limits.max_message_chars:
+    if len(message.strip()) > limits.max_message_chars:
         raise Refusal(
             422,
             "message_too_long",
             f"The message is too long. Please keep it under {limits.max_message_chars:,} characters.",
         )
-    return sender, message
+    text = as_text_unless_payload(readable(message), intents, entities)
+    if not text:
+        raise Refusal(422, "empty_message", "The message is empty. Please type a question.")
+    return sender, text
 
 
 class GuardedRestInput(RestInput):
@@ -192,7 +256,13 @@ class GuardedRestInput(RestInput):
         async def receive(request: Request) -> HTTPResponse:
             try:
                 check_content_type(request)
-                sender, text = parse_request(await read_body(request, self.limits), self.limits)
+                domain = getattr(getattr(request.app.ctx, "agent", None), "domain", None)
+                sender, text = parse_request(
+                    await read_body(request, self.limits),
+                    self.limits,
+                    intents=domain.intents if domain else (),
+                    entities=domain.entities if domain else (),
+                )
             except Refusal as refusal:
                 # No text and no sender id: the log must not hold what people wrote.
                 logger.info("Refused a chat request: %s %s", refusal.status, refusal.code)

@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
@@ -43,8 +43,61 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 120.0) -> Non
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
 
 
+class Servers(Dict[str, str]):
+    """The base URLs by name ("rasa", "actions", and "web" when served), plus a look inside.
+
+    A dict, so `servers["rasa"]` is a URL as before; the methods give what an IT
+    person would look at: each server's log, its memory, and a restart.
+    """
+
+    def __init__(self, urls: Dict[str, str], workdir: Path, commands: Dict[str, List[str]], env: Dict[str, str]):
+        super().__init__(urls)
+        self.workdir = workdir
+        self.commands = commands
+        self.env = env
+        self.processes: Dict[str, subprocess.Popen] = {}
+
+    def log_path(self, name: str) -> Path:
+        return self.workdir / f"{name}.log"
+
+    def log(self, name: str) -> str:
+        """Everything server `name` has written so far (stdout and stderr)."""
+        return self.log_path(name).read_text(encoding="utf-8", errors="replace")
+
+    def start(self, name: str) -> None:
+        with open(self.log_path(name), "a") as log:  # the child keeps its own copy of the file
+            self.processes[name] = subprocess.Popen(
+                self.commands[name], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    def wait_ready(self, name: str) -> None:
+        health = {"actions": "/health"}.get(name, "/")
+        wait_for(self[name] + health, self.processes[name], timeout=240 if name == "rasa" else 120)
+
+    def stop(self, name: str) -> None:
+        process = self.processes[name]
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def restart(self, name: str) -> None:
+        """Stop server `name` (SIGTERM) and start it again on the same port with the same stores."""
+        self.stop(name)
+        self.start(name)
+        self.wait_ready(name)
+
+    def rss_mb(self, name: str) -> float:
+        """Resident memory of server `name`, in MB, as `top` shows it."""
+        status = Path(f"/proc/{self.processes[name].pid}/status").read_text()
+        kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+        return kb / 1024
+
+
 @contextmanager
-def running_servers(model: Path, workdir: Path, web: bool = True) -> Iterator[Dict[str, str]]:
+def running_servers(model: Path, workdir: Path, web: bool = True) -> Iterator[Servers]:
     """The trained `model` served with its own sqlite tracker store in `workdir`.
 
     Yields the base URLs {"rasa": ..., "actions": ...} and "web" (the chat page)
@@ -89,25 +142,22 @@ def running_servers(model: Path, workdir: Path, web: bool = True) -> Iterator[Di
             "--directory",
             str(ROOT / "web"),
         ]
-    processes: Dict[str, subprocess.Popen] = {}
-    with ExitStack() as logs:
-        try:
-            for name, command in commands.items():
-                log = logs.enter_context(open(workdir / f"{name}.log", "w"))
-                processes[name] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-            wait_for(f"{urls['actions']}/health", processes["actions"])
-            wait_for(f"{urls['rasa']}/", processes["rasa"], timeout=240)
-            if web:
-                wait_for(urls["web"] + "/", processes["web"])
-            yield urls
-        finally:
-            for process in processes.values():
-                process.terminate()
-            for process in processes.values():
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+    servers = Servers(urls, workdir, commands, env)
+    try:
+        for name in commands:
+            servers.log_path(name).write_text("")
+            servers.start(name)
+        for name in commands:
+            servers.wait_ready(name)
+        yield servers
+    finally:
+        for process in servers.processes.values():
+            process.terminate()
+        for process in servers.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def say(rasa_url: str, sender: str, message: str) -> List[Dict[str, Any]]:
