@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,11 +97,14 @@ class Servers(Dict[str, str]):
 
 
 @contextmanager
-def running_servers(model: Path, workdir: Path, web: bool = True) -> Iterator[Servers]:
+def running_servers(
+    model: Path, workdir: Path, web: bool = True, env: Optional[Dict[str, str]] = None
+) -> Iterator[Servers]:
     """The trained `model` served with its own sqlite tracker store in `workdir`.
 
     Yields the base URLs {"rasa": ..., "actions": ...} and "web" (the chat page)
     when `web` is true; logs are left in `workdir`. Servers stop on exit.
+    `env` adds to the environment `make run` gives the servers.
     """
     ports = {name: free_port() for name in ["rasa", "actions"] + (["web"] if web else [])}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
@@ -110,7 +113,7 @@ def running_servers(model: Path, workdir: Path, web: bool = True) -> Iterator[Se
         f"action_endpoint:\n  url: \"{urls['actions']}/webhook\"\n"
         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: \"{workdir / 'tracker.db'}\"\n"
     )
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
+    server_env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
     # `python -m rasa`: the `rasa` console script may belong to another venv (copied venvs).
     rasa = [sys.executable, "-m", "rasa"]
     commands = {
@@ -142,7 +145,7 @@ def running_servers(model: Path, workdir: Path, web: bool = True) -> Iterator[Se
             "--directory",
             str(ROOT / "web"),
         ]
-    servers = Servers(urls, workdir, commands, env)
+    servers = Servers(urls, workdir, commands, server_env)
     try:
         for name in commands:
             servers.log_path(name).write_text("")
