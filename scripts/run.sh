@@ -12,8 +12,36 @@ ACTIONS_PORT=${ACTIONS_PORT:-5055}
 WEB_PORT=${WEB_PORT:-8080}
 MODEL=${MODEL:-models/jdm.tar.gz}
 export ACTION_SERVER_URL=http://127.0.0.1:${ACTIONS_PORT}/webhook
+# Pages (origins) whose browsers may call the Rasa server, separated by spaces.
 CORS_ORIGINS=${CORS_ORIGINS:-http://localhost:${WEB_PORT} http://127.0.0.1:${WEB_PORT}}
+# Rasa's HTTP API (/conversations/<id>/tracker, /model, ...) reads and changes every
+# conversation: off unless RASA_ENABLE_API=true, and then only with RASA_AUTH_TOKEN.
+RASA_ENABLE_API=${RASA_ENABLE_API:-false}
+RASA_AUTH_TOKEN=${RASA_AUTH_TOKEN:-}
+# No usage data leaves the machine; quiet TensorFlow and SQLAlchemy's 2.0 notice (as the Makefile does).
+export RASA_TELEMETRY_ENABLED=false
+export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
+export SQLALCHEMY_SILENCE_UBER_WARNING=1
 mode=${1:-run}
+
+case " $CORS_ORIGINS " in
+  *" * "*)
+    echo "error: CORS_ORIGINS must list the pages allowed to use the assistant; '*' would let any web site use it." >&2
+    exit 1 ;;
+esac
+api_args=()
+case "$RASA_ENABLE_API" in
+  true | 1 | yes)
+    if [ "${#RASA_AUTH_TOKEN}" -lt 16 ]; then
+      echo "error: RASA_ENABLE_API=true needs RASA_AUTH_TOKEN, a secret of at least 16 characters (for example: openssl rand -hex 24). The API would let anyone read every conversation." >&2
+      exit 1
+    fi
+    api_args=(--enable-api --auth-token "$RASA_AUTH_TOKEN") ;;
+  false | 0 | no | "") ;;
+  *)
+    echo "error: RASA_ENABLE_API must be true or false, not '$RASA_ENABLE_API'." >&2
+    exit 1 ;;
+esac
 
 port_free() {
   "$BIN/python" -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('$HOST', int(sys.argv[1])))" "$1" 2>/dev/null
@@ -51,7 +79,7 @@ fi
 
 # shellcheck disable=SC2086
 "$BIN/rasa" run --model "$MODEL" --endpoints endpoints.yml --credentials credentials.yml \
-  --interface "$HOST" --port "$RASA_PORT" --cors $CORS_ORIGINS &
+  --interface "$HOST" --port "$RASA_PORT" --cors $CORS_ORIGINS "${api_args[@]}" &
 pids+=($!)
 "$BIN/python" -m http.server "$WEB_PORT" --bind "$HOST" --directory web >var/web.log 2>&1 &
 pids+=($!)

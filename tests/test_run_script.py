@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
 from typing import Dict, List
+
+import pytest
 
 from conftest import MODEL, free_port, say
 
@@ -23,13 +27,14 @@ def port_in_use(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def launch(ports: Dict[str, int]) -> subprocess.Popen:
+def launch(ports: Dict[str, int], **settings: str) -> subprocess.Popen:
     env = dict(
         os.environ,
         RASA_PORT=str(ports["rasa"]),
         ACTIONS_PORT=str(ports["actions"]),
         WEB_PORT=str(ports["web"]),
         MODEL=str(MODEL),
+        **settings,
     )
     return subprocess.Popen(
         [str(ROOT / "scripts" / "run.sh")],
@@ -40,6 +45,23 @@ def launch(ports: Dict[str, int]) -> subprocess.Popen:
         text=True,
         start_new_session=True,
     )
+
+
+def http_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 class Output:
@@ -70,10 +92,13 @@ def test_sigterm_stops_every_server_it_started() -> None:
         assert process.poll() is None, str(output)
         assert f"http://localhost:{ports['web']}" in str(output)
         # The disclaimer comes from the action server: this proves Rasa reaches it.
-        replies = say(f"http://127.0.0.1:{ports['rasa']}", f"run-script-{uuid.uuid4()}", "hello")
+        sender = f"run-script-{uuid.uuid4()}"
+        replies = say(f"http://127.0.0.1:{ports['rasa']}", sender, "hello")
         assert any("not medical advice" in reply.get("text", "") for reply in replies), str(output)
         with urllib.request.urlopen(f"http://127.0.0.1:{ports['web']}/", timeout=5) as page:
             assert page.status == 200
+        # Rasa's HTTP API is off by default: nobody can read conversations through it.
+        assert http_status(f"http://127.0.0.1:{ports['rasa']}/conversations/{sender}/tracker") == 404
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
     finally:
@@ -94,3 +119,40 @@ def test_a_taken_port_is_reported_clearly() -> None:
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 1
     assert f"port {taken} is already in use" in output
+
+
+@pytest.mark.parametrize(
+    "settings, complaint",
+    [
+        ({"RASA_ENABLE_API": "true"}, "needs RASA_AUTH_TOKEN"),
+        ({"RASA_ENABLE_API": "true", "RASA_AUTH_TOKEN": "secret"}, "at least 16 characters"),
+        ({"RASA_ENABLE_API": "perhaps"}, "must be true or false"),
+        ({"CORS_ORIGINS": "*"}, "CORS_ORIGINS must list the pages"),
+    ],
+)
+def test_an_open_door_is_refused_before_anything_starts(settings: Dict[str, str], complaint: str) -> None:
+    ports = {"rasa": free_port(), "actions": free_port(), "web": free_port()}
+    process = launch(ports, **settings)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 1 and complaint in output
+    assert not [name for name, port in ports.items() if port_in_use(port)]
+
+
+def test_with_the_api_switched_on_a_conversation_is_readable_only_with_the_token() -> None:
+    ports = {"rasa": free_port(), "actions": free_port(), "web": free_port()}
+    token = uuid.uuid4().hex
+    process = launch(ports, RASA_ENABLE_API="true", RASA_AUTH_TOKEN=token)
+    output = Output(process)
+    try:
+        assert output.ready.wait(timeout=300), str(output)
+        rasa, sender = f"http://127.0.0.1:{ports['rasa']}", f"api-{uuid.uuid4()}"
+        assert say(rasa, sender, "what does the jdm rash look like?")
+        tracker = f"{rasa}/conversations/{sender}/tracker"
+        assert http_status(tracker) == 401
+        assert http_status(f"{tracker}?token={uuid.uuid4().hex}") == 401
+        assert http_status(f"{rasa}/status") == 401
+        with urllib.request.urlopen(f"{tracker}?token={token}", timeout=30) as response:
+            events = json.loads(response.read())["events"]
+        assert "what does the jdm rash look like?" in [e.get("text") for e in events if e["event"] == "user"]
+    finally:
+        stop(process)
