@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, Iterator, List
 
 import pytest
 
@@ -138,21 +138,48 @@ def test_an_open_door_is_refused_before_anything_starts(settings: Dict[str, str]
     assert not [name for name, port in ports.items() if port_in_use(port)]
 
 
-def test_with_the_api_switched_on_a_conversation_is_readable_only_with_the_token() -> None:
+@pytest.fixture(scope="module")
+def configured() -> Iterator[Dict[str, str]]:
+    """`make run` with settings from the environment: the API on with a token, small message limits."""
     ports = {"rasa": free_port(), "actions": free_port(), "web": free_port()}
     token = uuid.uuid4().hex
-    process = launch(ports, RASA_ENABLE_API="true", RASA_AUTH_TOKEN=token)
+    process = launch(
+        ports, RASA_ENABLE_API="true", RASA_AUTH_TOKEN=token, JDM_MAX_MESSAGE_CHARS="60", JDM_MAX_BODY_BYTES="3000"
+    )
     output = Output(process)
     try:
         assert output.ready.wait(timeout=300), str(output)
-        rasa, sender = f"http://127.0.0.1:{ports['rasa']}", f"api-{uuid.uuid4()}"
-        assert say(rasa, sender, "what does the jdm rash look like?")
-        tracker = f"{rasa}/conversations/{sender}/tracker"
-        assert http_status(tracker) == 401
-        assert http_status(f"{tracker}?token={uuid.uuid4().hex}") == 401
-        assert http_status(f"{rasa}/status") == 401
-        with urllib.request.urlopen(f"{tracker}?token={token}", timeout=30) as response:
-            events = json.loads(response.read())["events"]
-        assert "what does the jdm rash look like?" in [e.get("text") for e in events if e["event"] == "user"]
+        yield {"rasa": f"http://127.0.0.1:{ports['rasa']}", "token": token}
     finally:
         stop(process)
+
+
+def test_with_the_api_switched_on_a_conversation_is_readable_only_with_the_token(configured: Dict[str, str]) -> None:
+    rasa, token, sender = configured["rasa"], configured["token"], f"api-{uuid.uuid4()}"
+    assert say(rasa, sender, "what does the jdm rash look like?")
+    tracker = f"{rasa}/conversations/{sender}/tracker"
+    assert http_status(tracker) == 401
+    assert http_status(f"{tracker}?token={uuid.uuid4().hex}") == 401
+    assert http_status(f"{rasa}/status") == 401
+    with urllib.request.urlopen(f"{tracker}?token={token}", timeout=30) as response:
+        events = json.loads(response.read())["events"]
+    assert "what does the jdm rash look like?" in [e.get("text") for e in events if e["event"] == "user"]
+
+
+def test_message_and_body_limits_come_from_the_environment(configured: Dict[str, str]) -> None:
+    def status(body: dict) -> int:
+        request = urllib.request.Request(
+            f"{configured['rasa']}/webhooks/rest/webhook",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    sender = f"limits-{uuid.uuid4()}"
+    assert status({"sender": sender, "message": "x" * 60}) == 200
+    assert status({"sender": sender, "message": "x" * 61}) == 422
+    assert status({"sender": sender, "message": "hi", "padding": "x" * 3000}) == 413
