@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 # free_port and say are imported from here by the live tests.
-from live_servers import free_port, running_servers, say  # noqa: E402,F401
+from live_servers import Servers, free_port, running_servers, say  # noqa: E402,F401
 
 # JDM_MODEL lets a developer test a model trained elsewhere (rasa train --out).
 MODEL = Path(os.environ.get("JDM_MODEL", ROOT / "models" / "jdm.tar.gz"))
@@ -76,10 +76,11 @@ def make_tracker(
 
 
 @pytest.fixture(scope="session")
-def live_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, str]]:
+def live_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     """The trained model served as `make run` does, on free ports.
 
-    Yields the base URLs: {"rasa": ..., "actions": ..., "web": ...}.
+    Yields the base URLs: {"rasa": ..., "actions": ..., "web": ...}, with each
+    server's log and memory (live_servers.Servers).
     """
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` first (make test does)")
