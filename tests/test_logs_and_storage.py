@@ -99,6 +99,32 @@ def test_the_default_profile_keeps_conversations_in_sqlite_in_a_git_ignored_fold
     assert ignored.returncode == 0, "var/ must be git-ignored: it holds families' conversations"
 
 
+def test_no_button_in_domain_yml_makes_rasa_log_a_missing_slot_error(domain: Dict[str, Any], capfd) -> None:
+    """Rasa fills {placeholders} in every field of a domain response, buttons included.
+
+    A payload written in domain.yml as `/inform_region{"region": "uk"}` logs "The
+    specified slot name does not exist" (ERROR, with a stack trace) each time the
+    response is sent: that was the region prompt's noise. Buttons that carry
+    entities are built by the actions (actions/support.py), which Rasa sends
+    beside the response without filling; in domain.yml, double the braces.
+    """
+    from rasa.core.nlg.interpolator import interpolate
+
+    slots = {name: None for name in domain["slots"]}
+    interpolate({"payload": '/inform_region{"region": "uk"}'}, slots)  # the mistake, to show it is seen
+    assert "slot name does not exist" in "".join(capfd.readouterr())
+    buttons = [
+        button
+        for variants in domain["responses"].values()
+        for variant in variants
+        for button in variant.get("buttons") or []
+    ]
+    assert buttons
+    for button in buttons:
+        assert interpolate(dict(button), slots) == button
+    assert "slot name does not exist" not in "".join(capfd.readouterr())
+
+
 def test_normal_conversations_leave_no_error_or_warning_and_no_message_text_in_the_logs(servers: Servers) -> None:
     rasa = servers["rasa"]
     startup = {name: len(servers.log(name)) for name in ("rasa", "actions")}
