@@ -15,7 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.care_team import remind_care_team
+from actions.care_team import remind_care_team, warn_if_urgent
 from actions.fallback import suggest_topics
 from jdm_content.knowledge import Answer, Term, load_follow_ups, load_terms, load_topic_menu, load_topics
 from jdm_content.lexicon import canonical_id, entry
@@ -117,6 +117,7 @@ class ActionAnswerFaq(Action):
         return "action_answer_faq"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        warn_if_urgent(dispatcher, tracker)
         topic_id, confidence = selected_topic(tracker.latest_message)
         if anchored := anchoring_terms(tracker, topic_id):
             # "why is hydroxychloroquine given": the medicine named, not a neighbouring topic.
@@ -142,6 +143,7 @@ class ActionExplainTerm(Action):
         return "action_explain_term"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        warn_if_urgent(dispatcher, tracker)
         terms = load_terms()
         named = named_terms(tracker)
         if not named:
@@ -163,6 +165,7 @@ class ActionFollowUp(Action):
         return "action_follow_up"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        warn_if_urgent(dispatcher, tracker)
         topics = load_topics()
         topic = topics.get(tracker.get_slot(TOPIC_SLOT) or "")
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""

@@ -2,17 +2,22 @@
 
 "How do I reach the Arthritis Foundation" is a request for that organisation's
 contact, whatever topic the classifier leans to; "plaquenil??" that the
-classifier cannot place is still a question about that medicine. The entity
-ruler finds these names reliably (data/lexicon.yml), so they set the intent:
-`intents` maps an entity to the intent it always brings, `when_unsure` maps
-one to the intent it brings when the classifier fell back. Safety intents
-(`keep`) are never changed; the red-flag guard runs after this component.
+classifier cannot place is still a question about that medicine; "how long
+will she be on prednisolone?" is the how-long follow-up about prednisolone,
+not the last topic's. The entity ruler finds these names reliably
+(data/lexicon.yml), so they set the intent: `intents` maps an entity to the
+intent it always brings, `follow_ups_about` lists the entities whose message
+becomes a follow-up when it has that follow-up's words (`named_cues` in
+data/knowledge/follow_ups.yml), `when_unsure` maps one to the intent it brings
+when the classifier fell back. Safety intents (`keep`) are never changed; the
+red-flag guard runs after this component.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text, Type
+import re
+from typing import Any, Dict, List, Optional, Pattern, Text, Tuple, Type
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -24,6 +29,9 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from components.intent_override import override_intent
+from jdm_content.knowledge import load_follow_ups
+
+FOLLOW_UP_INTENT_PREFIX = "followup_"
 
 logger = logging.getLogger(__name__)
 
@@ -42,14 +50,19 @@ class NamedThingIntent(GraphComponent):
         return {
             # entity -> intent, whatever the classifier said
             "intents": {},
+            # entities whose message is a follow-up about them when it has its words
+            "follow_ups_about": [],
             # entity -> intent, only when the classifier fell back (nlu_fallback)
             "when_unsure": {},
             # intents never changed (safety)
             "keep": [],
         }
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[Text, Any], cues: Optional[Dict[str, Tuple[str, ...]]] = None) -> None:
         self._config = {**self.get_default_config(), **config}
+        self._cues: List[Tuple[str, Pattern[str]]] = [
+            (FOLLOW_UP_INTENT_PREFIX + kind, whole_words(phrases)) for kind, phrases in (cues or {}).items() if phrases
+        ]
 
     @classmethod
     def create(
@@ -59,15 +72,19 @@ class NamedThingIntent(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> NamedThingIntent:
-        return cls(config)
+        return cls(config, load_follow_ups().named_cues)
 
-    def intent_for(self, intent: Optional[str], entity_labels: List[str]) -> Optional[str]:
+    def intent_for(self, intent: Optional[str], entity_labels: List[str], text: str = "") -> Optional[str]:
         """The intent the named things bring, or None to leave the classifier's."""
         if intent in self._config["keep"]:
             return None
         for label in entity_labels:
             if label in self._config["intents"]:
                 return self._config["intents"][label]
+        if any(label in self._config["follow_ups_about"] for label in entity_labels):
+            for follow_up, cue in self._cues:
+                if cue.search(text):
+                    return follow_up
         if intent == DEFAULT_NLU_FALLBACK_INTENT_NAME:
             for label in entity_labels:
                 if label in self._config["when_unsure"]:
@@ -80,8 +97,13 @@ class NamedThingIntent(GraphComponent):
                 continue  # a button payload says its own intent
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             labels = [str(e.get("entity")) for e in message.get(ENTITIES) or []]
-            new_intent = self.intent_for(intent, labels)
+            new_intent = self.intent_for(intent, labels, message.get(TEXT) or "")
             if new_intent and new_intent != intent:
                 logger.info("Named %s: intent %s set to %s", labels, intent, new_intent)
                 override_intent(message, new_intent, 1.0)
         return messages
+
+
+def whole_words(phrases: Tuple[str, ...]) -> Pattern[str]:
+    """Any of the phrases as whole words, in any case."""
+    return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in phrases) + r")\b", re.IGNORECASE)

@@ -108,6 +108,8 @@ class FollowUps:
     by_topic: Dict[str, Dict[str, Answer]]
     # Kinds that, about a named medicine, test or sign, its own terms.yml answer covers.
     term_answers: Tuple[str, ...]
+    # Words that ask one kind of follow-up about a thing the message itself names.
+    named_cues: Dict[str, Tuple[str, ...]]
 
     def answer(self, topic: str, kind: str) -> Answer:
         """The answer for this follow-up after this topic (or the default)."""
@@ -363,7 +365,14 @@ def load_follow_ups() -> FollowUps:
     unknown_kinds = [kind for kind in term_answers if kind not in kinds]
     if unknown_kinds:
         raise DataFileError(f"{FOLLOW_UPS_FILE}: term_answers: unknown follow-up kind(s) {', '.join(unknown_kinds)}")
-    return FollowUps(kinds=kinds, defaults=defaults, by_topic=by_topic, term_answers=term_answers)
+    named_cues: Dict[str, Tuple[str, ...]] = {}
+    for kind, phrases in _mapping(data.get("named_cues") or {}, f"{FOLLOW_UPS_FILE}: named_cues").items():
+        if kind not in kinds:
+            raise DataFileError(f"{FOLLOW_UPS_FILE}: named_cues: unknown follow-up kind '{kind}'")
+        named_cues[kind] = _id_list({kind: phrases}, kind, f"{FOLLOW_UPS_FILE}: named_cues")
+    return FollowUps(
+        kinds=kinds, defaults=defaults, by_topic=by_topic, term_answers=term_answers, named_cues=named_cues
+    )
 
 
 def clear_caches() -> None:

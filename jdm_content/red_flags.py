@@ -56,6 +56,9 @@ class RedFlag:
     description: str
     patterns: Sequence[Pattern[str]]
     also_needs: Sequence[Pattern[str]] = ()
+    # Mentions, not states ("back from the ER"): the emergency advice comes
+    # first, then the answer to the question asked, if there is one.
+    with_answer: bool = False
 
     def first_match(self, text: str) -> Optional[re.Match]:
         if self.also_needs and not any(p.search(text) for p in self.also_needs):
@@ -162,7 +165,11 @@ class RedFlagList:
                 self._pattern(r, f"{here}: also_needs")
                 for r in _string_list(entry.get("also_needs", []), f"{here}: also_needs")
             ]
-            flags.append(RedFlag(str(flag_id), str(require(entry, "description", here)), patterns, also))
+            with_answer = entry.get("with_answer", False)
+            if not isinstance(with_answer, bool):
+                raise DataFileError(f"{here}: with_answer must be true or false")
+            description = str(require(entry, "description", here))
+            flags.append(RedFlag(str(flag_id), description, patterns, also, with_answer))
         return flags
 
     def is_topic_question(self, text: str) -> bool:

@@ -124,6 +124,17 @@ def test_a_worrying_sign_adds_the_care_team_nudge_after_the_answer(dispatcher, d
     ]
 
 
+def test_a_possible_emergency_gets_the_emergency_advice_before_the_answer(dispatcher, domain) -> None:
+    tracker = make_tracker(
+        "just back from the ER, what does treatment involve",
+        "faq",
+        entities=[entity("care_note", "urgent")],
+        retrieval_intent="faq/treatment_overview",
+    )
+    run(ActionAnswerFaq(), tracker, dispatcher, domain)
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_emergency", "utter_faq/treatment_overview"]
+
+
 @pytest.mark.parametrize("selected", [None, "faq/no_such_topic"])
 def test_unknown_topic_offers_example_questions(dispatcher, domain, selected) -> None:
     tracker = make_tracker("hmm", "faq", retrieval_intent=selected)

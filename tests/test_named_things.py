@@ -8,9 +8,11 @@ import pytest
 from rasa.shared.nlu.training_data.message import Message
 
 from components.named_things import NamedThingIntent
+from jdm_content.knowledge import load_follow_ups
 
 CONFIG = {
     "intents": {"organisation": "ask_org_contact"},
+    "follow_ups_about": ["drug", "test", "symptom"],
     "when_unsure": {"drug": "ask_term", "symptom": "ask_term"},
     "keep": ["emergency", "ask_child_medicine"],
 }
@@ -25,7 +27,7 @@ def intent_after(text: str, intent: str, labels: List[str]) -> Optional[str]:
             "entities": [{"entity": label, "value": "x", "start": 0, "end": 1} for label in labels],
         }
     )
-    NamedThingIntent(CONFIG).process([message])
+    NamedThingIntent(CONFIG, load_follow_ups().named_cues).process([message])
     return message.get("intent")["name"]
 
 
@@ -53,3 +55,28 @@ def test_button_payloads_and_messages_without_names_are_left_alone() -> None:
         == "ask_org_contact"
     )
     assert intent_after("what is jdm", "faq", []) == "faq"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "follow_up"),
+    [
+        ("how long will she have to be on prednisolone for??", "ask_not_covered", "followup_how_long"),
+        ("consultant wants monthly IVIG, for how long do kids get it", "faq", "followup_how_long"),
+        ("Methotrexate side-effects in children", "ask_term", "followup_side_effects"),
+        ("does an MRI have any side effects", "faq", "followup_side_effects"),
+    ],
+)
+def test_a_named_thing_with_a_follow_ups_words_is_that_follow_up_about_it(
+    text: str, intent: str, follow_up: str
+) -> None:
+    assert intent_after(text, intent, ["drug"]) == follow_up
+
+
+def test_follow_up_words_without_a_named_thing_leave_the_classifier_alone() -> None:
+    assert intent_after("how long does the rash last", "faq", []) == "faq"
+    assert intent_after("how long does the rash last", "faq", ["region"]) == "faq"
+
+
+@pytest.mark.parametrize("intent", ["emergency", "ask_child_medicine"])
+def test_follow_up_words_never_change_a_safety_intent(intent: str) -> None:
+    assert intent_after("how long should I keep giving the prednisone", intent, ["drug"]) == intent

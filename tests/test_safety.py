@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+import yaml
 from rasa.shared.nlu.training_data.message import Message
 from rasa_sdk.events import ActionExecuted, FollowupAction, SessionStarted, SlotSet
 
@@ -329,6 +330,69 @@ def test_a_general_question_the_classifier_took_for_an_emergency_gets_its_answer
 @pytest.mark.parametrize("text", ["my son has black stools", "she is so floppy today, is that jdm?", "he looks awful"])
 def test_the_classifiers_emergency_stands_when_a_child_is_described(guard, text: str) -> None:
     assert emergency_guess(guard, text) == "emergency"
+
+
+@pytest.fixture(scope="module")
+def configured_guard() -> RedFlagGuard:
+    """The guard as config.yml sets it up."""
+    config_file = Path(__file__).resolve().parent.parent / "config.yml"
+    pipeline = yaml.safe_load(config_file.read_text(encoding="utf-8"))["pipeline"]
+    config = next(c for c in pipeline if c["name"].endswith("RedFlagGuard"))
+    return RedFlagGuard.create(config, None, None, None)  # type: ignore[arg-type]
+
+
+def unconfirmed_emergency(guard: RedFlagGuard, text: str, runner_up: str) -> Message:
+    message = Message(
+        data={
+            "text": text,
+            "intent": {"name": "emergency", "confidence": 0.9},
+            "intent_ranking": [
+                {"name": "emergency", "confidence": 0.9},
+                {"name": runner_up, "confidence": 0.05},
+            ],
+            "entities": [],
+        }
+    )
+    return guard.process([message])[0]
+
+
+def urgent_notes(message: Message) -> List[str]:
+    return [e["value"] for e in message.get("entities") if e["entity"] == "care_note" and e["value"] == "urgent"]
+
+
+@pytest.mark.parametrize(
+    "text", ["was it something i did? did i cause his jdm", "can he have his methotrexate as tablets instead"]
+)
+def test_an_emergency_only_the_classifier_saw_gets_its_answer_marked_urgent(configured_guard, text: str) -> None:
+    message = unconfirmed_emergency(configured_guard, text, "faq")
+    assert message.get("intent")["name"] == "faq"
+    assert urgent_notes(message) == ["urgent"]
+
+
+def test_a_question_that_mentions_the_er_gets_its_answer_after_the_emergency_advice(configured_guard) -> None:
+    text = "just got back from the ER with my son, they think it's jdm, what does treatment usually involve?"
+    message = classified(configured_guard, text, intent="faq")
+    assert message.get("intent")["name"] == "faq"
+    assert urgent_notes(message) == ["urgent"]
+
+
+@pytest.mark.parametrize("text", ["should i call an ambulance", "she can't breathe, we're in the ER queue"])
+def test_asking_for_emergency_help_or_a_described_emergency_is_the_emergency_reply(configured_guard, text) -> None:
+    message = classified(configured_guard, text, intent="faq")
+    assert message.get("intent")["name"] == "emergency"
+    assert not urgent_notes(message)
+
+
+def test_an_unconfirmed_emergency_stays_one_when_the_next_guess_is_not_a_question_we_answer(configured_guard) -> None:
+    assert unconfirmed_emergency(configured_guard, "he looks grey and floppy", "ask_support").get("intent")["name"] == (
+        "emergency"
+    )
+
+
+def test_a_red_flag_is_an_emergency_with_the_configured_guard_too(configured_guard) -> None:
+    message = unconfirmed_emergency(configured_guard, "she is not breathing, what is jdm", "faq")
+    assert message.get("intent")["name"] == "emergency"
+    assert not [e for e in message.get("entities") if e["entity"] == "care_note"]
 
 
 def test_guard_keeps_the_rest_of_the_ranking(guard: RedFlagGuard) -> None:
