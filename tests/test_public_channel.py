@@ -164,10 +164,15 @@ ODD_BUT_REAL = [
     "/not_an_intent",
     "e\u0301\u0301 a\u0300",
     "\u0300\u0301 what is jdm",
+    # As long as allowed, in many short words (more word pieces than the sentence encoder's 512).
+    "日本" * (MAX_MESSAGE_CHARS // 2),
+    "a " * (MAX_MESSAGE_CHARS // 2),
+    "rash? " * (MAX_MESSAGE_CHARS // 6),
+    "😀" * MAX_MESSAGE_CHARS,
 ]
 
 
-@pytest.mark.parametrize("message", ODD_BUT_REAL)
+@pytest.mark.parametrize("message", ODD_BUT_REAL, ids=[ascii(m[:24]) + f"[{len(m)}]" for m in ODD_BUT_REAL])
 def test_odd_text_gets_an_ordinary_polite_reply(live_servers, message: str) -> None:
     status, reply = post(live_servers["rasa"], chat(new_sender(), message))
     if message.strip("/") == "":
