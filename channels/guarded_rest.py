@@ -15,10 +15,11 @@ and a `message` a person can read; none logs a stack trace or the text sent):
   (stock Rasa files such requests under one shared conversation, "default",
   so every such visitor would read the others' context); `message` missing,
   not a string, or not valid Unicode.
-- 422: a message that is empty or only whitespace, or longer than
+- 422: a message that is empty (only whitespace or invisible characters), or longer than
   JDM_MAX_MESSAGE_CHARS (default 1,000: the widget's own limit). Long texts
   are what makes NLU slow and the server grow, and no parent's question needs
   more.
+- 405: any method but POST.
 
 Everything else (emoji, right-to-left text, zero-width characters, HTML,
 SQL-looking text) is an ordinary message and gets an ordinary reply. Two
@@ -33,6 +34,7 @@ things are tidied first, both found by sending such text to the assistant:
   "value"}`). It is passed on only when the intent and entities exist in the
   model's domain; anything else loses its leading "/" and is read as text.
   Rasa would otherwise log a WARNING quoting what the person typed.
+
 Unlike the stock channel it ignores the client's `input_channel`, `metadata`
 and `?stream=true`: nothing of ours uses them, and they would let a client
 write arbitrary data into the tracker store.
@@ -60,7 +62,7 @@ logger = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS_ENV = "JDM_MAX_MESSAGE_CHARS"
 MAX_BODY_BYTES_ENV = "JDM_MAX_BODY_BYTES"
 DEFAULT_MAX_MESSAGE_CHARS = 1000
-# A 1,000-character message written entirely as JSON \\uXXXX escapes of emoji
+# A 1,000-character message written entirely as JSON \uXXXX escapes of emoji
 # (12 bytes a character) still fits.
 DEFAULT_MAX_BODY_BYTES = 16 * 1024
 # A conversation id: the widget sends a random UUID. At least 8 characters, so
