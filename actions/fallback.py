@@ -77,7 +77,12 @@ def harmless_guess(latest_message: Dict[str, Any]) -> Optional[str]:
     """The reply for an unsure message whose best guess is small talk or off-topic, if any."""
     texts = load_fallback_texts()
     ranking = [r for r in latest_message.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
-    if not ranking or not texts.min_guess <= (ranking[0].get("confidence") or 0.0) <= texts.max_guess:
+    if not ranking:
+        return None
+    best = ranking[0].get("confidence") or 0.0
+    runner_up = (ranking[1].get("confidence") or 0.0) if len(ranking) > 1 else 0.0
+    close_call = best > texts.max_guess and best - runner_up <= texts.close_call
+    if not (texts.min_guess <= best <= texts.max_guess or close_call):
         return None
     return texts.harmless_guesses.get(str(ranking[0].get("name")))
 

@@ -20,6 +20,8 @@ class FallbackTexts:
     harmless_guesses: Dict[str, str]
     min_guess: float
     max_guess: float
+    # Two best guesses this close made the classifier fall back (a close call, not a weak guess).
+    close_call: float
 
 
 @lru_cache(maxsize=1)
@@ -42,6 +44,9 @@ def load_fallback_texts() -> FallbackTexts:
     ):
         raise DataFileError(f"{FALLBACK_FILE}: 'min_guess' and 'max_guess' must be numbers with 0 <= min <= max <= 1")
     min_guess, max_guess = bounds
+    close_call = data.get("close_call", 0.0)
+    if isinstance(close_call, bool) or not isinstance(close_call, (int, float)) or not 0 <= close_call <= 1:
+        raise DataFileError(f"{FALLBACK_FILE}: 'close_call' must be a number from 0 to 1")
     return FallbackTexts(
         first=str(require(data, "first", FALLBACK_FILE)),
         again=str(require(data, "again", FALLBACK_FILE)),
@@ -49,4 +54,5 @@ def load_fallback_texts() -> FallbackTexts:
         harmless_guesses=dict(guesses),
         min_guess=float(min_guess),
         max_guess=float(max_guess),
+        close_call=float(close_call),
     )

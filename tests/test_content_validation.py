@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from components.red_flag_guard import RedFlagGuard
 from conftest import ROOT
@@ -82,3 +83,10 @@ def test_the_rasa_server_refuses_to_load_the_model_on_a_broken_file(broken_data,
     with pytest.raises(DataFileError) as error:
         RedFlagGuard.create({}, None, None, None)  # type: ignore[arg-type]
     assert all(word in str(error.value) for word in words), str(error.value)
+
+
+def test_every_harmless_guess_is_a_domain_intent_answered_by_a_domain_response() -> None:
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    guesses = load_fallback_texts().harmless_guesses
+    assert set(guesses) <= set(domain["intents"])
+    assert set(guesses.values()) <= set(domain["responses"])

@@ -655,6 +655,28 @@ async def test_a_weak_overruled_or_medical_guess_still_gets_the_topic_menu(
     assert "not sure I understood" in dispatcher.messages[0]["text"]
 
 
+async def test_a_close_call_whose_best_guess_is_small_talk_gets_that_reply(dispatcher, domain) -> None:
+    tracker = make_tracker("am i talking to a real person?", intent="nlu_fallback", events=[user("nlu_fallback")])
+    tracker.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.4},
+        {"name": "bot_challenge", "confidence": 0.5},
+        {"name": "ask_human", "confidence": 0.48},
+    ]
+    await ActionJdmFallback().run(dispatcher, tracker, domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_bot_challenge"]
+
+
+async def test_a_close_call_between_medical_guesses_still_gets_the_topic_menu(dispatcher, domain) -> None:
+    tracker = make_tracker("rash or weakness first", intent="nlu_fallback", events=[user("nlu_fallback")])
+    tracker.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.4},
+        {"name": "faq", "confidence": 0.5},
+        {"name": "bot_challenge", "confidence": 0.48},
+    ]
+    await ActionJdmFallback().run(dispatcher, tracker, domain)
+    assert "not sure I understood" in dispatcher.messages[0]["text"]
+
+
 async def test_first_fallback_without_a_ranking_offers_general_topics(dispatcher, domain) -> None:
     tracker = make_tracker("hmm", intent="nlu_fallback", events=[user("nlu_fallback")])
     await ActionJdmFallback().run(dispatcher, tracker, domain)
