@@ -69,6 +69,18 @@ class SentenceEmbeddingFeaturizer(LanguageModelFeaturizer):
         )
         return hidden.numpy()
 
+    def _lm_tokenize(self, text: Text) -> Tuple[List[int], List[Text]]:
+        """Word pieces of one token; [UNK] for a token made only of characters BERT drops.
+
+        Rasa skips such a token ("\u200b", a lone accent), so the dense features
+        get one row fewer than the other featurizers' and the message crashes
+        the classifier. One [UNK] keeps a row per token.
+        """
+        ids, pieces = super()._lm_tokenize(text)
+        if ids:
+            return ids, pieces
+        return [self.tokenizer.unk_token_id], [self.tokenizer.unk_token]
+
     def _post_process_sequence_embeddings(self, sequence_embeddings: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         sentences, tokens = [], []
         for example in sequence_embeddings:

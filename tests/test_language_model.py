@@ -105,3 +105,13 @@ def test_token_features_match_rasas_tokens(featurizer: SentenceEmbeddingFeaturiz
     featurizer.process([message])
     sequence, sentence = message.get_dense_features("text")
     assert sequence.features.shape == (3, 384) and sentence.features.shape == (1, 384)
+
+
+@pytest.mark.parametrize("text", ["\u200b", "hi \u200b there", "rash \u0301 ok", "\u200e\u200f"])
+def test_tokens_made_of_characters_bert_drops_still_get_a_feature_row(featurizer, text: str) -> None:
+    [message] = [Message.build(text=text)]
+    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process([message])
+    featurizer.process([message])
+    sequence, sentence = message.get_dense_features("text")
+    assert sequence.features.shape[0] == len(message.get("text_tokens"))
+    assert sentence.features.shape == (1, 384)
