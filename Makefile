@@ -20,10 +20,12 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
 
-.PHONY: help setup spacy language-model train run shell test test-tools validate lint pytest conversation-tests evaluate bench profile review clean
+.PHONY: help setup spacy language-model train run shell test test-tools validate lint pytest conversation-tests evaluate bench profile review purge clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant and chat page (http://localhost:8080)"
+	@echo "make run PROFILE=production - PostgreSQL, Redis, several Rasa servers behind nginx (see the README)"
+	@echo "make purge DAYS=N - delete conversations whose last message is older than N days"
 	@echo "make test   - every check: static checks, data validation, training, pytest, conversation tests"
 	@echo "make evaluate - cross-validation, held-out questions end to end, TF-IDF baseline (minutes)"
 	@echo "make bench  - speed under load: 1, 10 and 50 concurrent conversations, memory, cold start (about 5 minutes)"
@@ -72,8 +74,12 @@ $(MODEL): $(TRAIN_INPUTS) $(SPACY_PIPELINE) $(LANGUAGE_MODEL)
 
 train: $(MODEL)
 
+# PROFILE=production (or JDM_PROFILE=production in the environment): PostgreSQL, Redis,
+# RASA_SERVERS Rasa servers behind nginx (scripts/production.py; see the README).
+PROFILE ?= $(or $(JDM_PROFILE),default)
+
 run: $(MODEL)
-	@scripts/run.sh
+	@JDM_PROFILE=$(PROFILE) scripts/run.sh
 
 shell: $(MODEL)
 	@scripts/run.sh shell

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Test tools that are not Python packages: Debian's Chromium and ChromeDriver
 # for the browser tests (browsers that tools download themselves do not work
-# here), and axe-core from npm for the accessibility checks.
+# here), Debian's nginx for the production profile's balancer (scale-out test),
+# and axe-core from npm for the accessibility checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,18 @@ if [ ! -x /usr/bin/chromium ]; then
     apt-get install -y -qq chromium chromium-driver >/dev/null
   else
     echo "error: the browser tests need Chromium: run 'sudo apt-get install chromium chromium-driver'." >&2
+    exit 1
+  fi
+fi
+
+if [ ! -x /usr/sbin/nginx ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "==> Installing nginx for the production profile's tests (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq nginx >/dev/null
+  else
+    echo "error: the production profile's tests need nginx: run 'sudo apt-get install nginx'." >&2
     exit 1
   fi
 fi

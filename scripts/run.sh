@@ -43,6 +43,20 @@ case "$RASA_ENABLE_API" in
     exit 1 ;;
 esac
 
+# JDM_PROFILE=production: PostgreSQL, Redis, RASA_SERVERS Rasa servers behind nginx
+# (scripts/production.py; settings in the README). The checks above apply to it too.
+JDM_PROFILE=${JDM_PROFILE:-default}
+case "$JDM_PROFILE" in
+  default) ;;
+  production)
+    [ "$mode" = run ] || { echo "error: 'run.sh $mode' has no production profile; use JDM_PROFILE=default." >&2; exit 1; }
+    # shellcheck disable=SC2086
+    exec "$BIN/python" scripts/production.py --model "$MODEL" --cors $CORS_ORIGINS --api "${api_args[@]}" ;;
+  *)
+    echo "error: JDM_PROFILE must be default or production, not '$JDM_PROFILE'." >&2
+    exit 1 ;;
+esac
+
 port_free() {
   "$BIN/python" -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('$HOST', int(sys.argv[1])))" "$1" 2>/dev/null
 }

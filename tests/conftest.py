@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
@@ -21,6 +22,21 @@ from live_servers import Servers, free_port, running_servers, say  # noqa: E402,
 MODEL = Path(os.environ.get("JDM_MODEL", ROOT / "models" / "jdm.tar.gz"))
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package: nothing is downloaded
+
+
+def two_free_ports() -> int:
+    """A port p with p and p+1 free: the profile puts its Rasa servers on consecutive ports."""
+    for _ in range(50):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no two consecutive free ports")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,335 @@
+"""The production profile: PostgreSQL + Redis, several Rasa servers behind nginx, one action server.
+
+Chosen by environment variables only (`JDM_PROFILE=production make run`, see the
+README's table): scripts/run.sh hands over to this script, which creates the
+database if it is missing, writes nginx's configuration from
+deploy/nginx.conf.template into var/production/ (git-ignored), starts
+everything and stops everything on Ctrl-C or SIGTERM. The scale-out test
+(tests/test_scale_out.py) starts the same stack through `Stack`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from live_servers import ROOT, Servers, wait_for  # noqa: E402
+
+TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
+ENDPOINTS = ROOT / "endpoints.production.yml"
+NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
+
+
+class ProfileError(Exception):
+    """A setting of the production profile is wrong; the message says which and why."""
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, low: int = 1, high: int = 65535) -> int:
+    raw = env.get(name, "") or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ProfileError(f"{name} must be a whole number, not '{raw}'.") from None
+    if not low <= value <= high:
+        raise ProfileError(f"{name} must be between {low} and {high}, not {value}.")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the profile reads from the environment, checked once, with its defaults."""
+
+    host: str
+    web_port: int
+    rasa_port: int
+    rasa_servers: int
+    actions_port: int
+    db_host: str
+    db_port: int
+    db_user: str
+    db_password: str
+    db_name: str
+    redis_host: str
+    redis_port: int
+    redis_db: int
+    rate: int
+    burst: int
+    max_body_bytes: int
+    lock_lifetime: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        db_name = env.get("DB_NAME") or "jdm"
+        if not db_name.replace("_", "").isalnum():
+            raise ProfileError(f"DB_NAME must be letters, digits or '_', not '{db_name}'.")
+        return cls(
+            host=env.get("HOST") or "127.0.0.1",
+            web_port=_whole(env, "WEB_PORT", 8080),
+            rasa_port=_whole(env, "RASA_PORT", 5005),
+            rasa_servers=_whole(env, "RASA_SERVERS", 2, high=16),
+            actions_port=_whole(env, "ACTIONS_PORT", 5055),
+            db_host=env.get("DB_HOST") or "127.0.0.1",
+            db_port=_whole(env, "DB_PORT", 5432),
+            db_user=env.get("DB_USER") or "postgres",
+            db_password=env.get("DB_PASSWORD", ""),
+            db_name=db_name,
+            redis_host=env.get("REDIS_HOST") or "127.0.0.1",
+            redis_port=_whole(env, "REDIS_PORT", 6379),
+            redis_db=_whole(env, "REDIS_DB", 1, low=0, high=15),
+            rate=_whole(env, "NGINX_RATE_PER_SECOND", 5, high=100000),
+            burst=_whole(env, "NGINX_BURST", 20, low=0, high=100000),
+            max_body_bytes=_whole(env, "JDM_MAX_BODY_BYTES", 16384, high=10_000_000),
+            lock_lifetime=_whole(env, "TICKET_LOCK_LIFETIME", 15, high=3600),
+        )
+
+    def rasa_ports(self) -> List[int]:
+        return [self.rasa_port + i for i in range(self.rasa_servers)]
+
+    def server_env(self) -> Dict[str, str]:
+        """What endpoints.production.yml reads (${...}), plus Rasa's lock lifetime."""
+        return {
+            "ACTION_SERVER_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+            "DB_HOST": self.db_host,
+            "DB_PORT": str(self.db_port),
+            "DB_USER": self.db_user,
+            "DB_PASSWORD": self.db_password,
+            "DB_NAME": self.db_name,
+            "REDIS_HOST": self.redis_host,
+            "REDIS_PORT": str(self.redis_port),
+            "REDIS_DB": str(self.redis_db),
+            # A server killed while holding a conversation's lock blocks that
+            # conversation until the lock expires: Rasa's default is 60 s.
+            "TICKET_LOCK_LIFETIME": str(self.lock_lifetime),
+        }
+
+
+def nginx_config(settings: Settings, workdir: Path) -> str:
+    """nginx's configuration for these settings: the template with its {{name}} filled.
+
+    Not string.Template: nginx's own variables are written $name.
+    """
+    upstream = "\n".join(
+        f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in settings.rasa_ports()
+    )
+    values = {
+        "workdir": str(workdir),
+        "host": settings.host,
+        "web_port": str(settings.web_port),
+        "web_root": str(ROOT / "web"),
+        "max_body_bytes": str(settings.max_body_bytes),
+        "rate": str(settings.rate),
+        "burst": str(settings.burst),
+        "upstream_servers": upstream,
+    }
+
+    def fill(match: re.Match) -> str:
+        if match.group(1) not in values:
+            raise ProfileError(f"{TEMPLATE.name}: unknown placeholder {match.group(0)}")
+        return values[match.group(1)]
+
+    return re.sub(r"\{\{(\w+)\}\}", fill, TEMPLATE.read_text())
+
+
+def ensure_database(settings: Settings, fresh: bool = False) -> None:
+    """Create the database (and Rasa's tables) if missing; `fresh` drops it first (tests only).
+
+    The tables are created here, once, because two Rasa servers starting
+    together would race to create them.
+    """
+    import psycopg2
+    from psycopg2 import sql
+
+    try:
+        admin = psycopg2.connect(
+            host=settings.db_host,
+            port=settings.db_port,
+            user=settings.db_user,
+            password=settings.db_password,
+            dbname="postgres",
+            connect_timeout=5,
+        )
+    except psycopg2.OperationalError as error:
+        raise ProfileError(
+            f"PostgreSQL at {settings.db_host}:{settings.db_port} (user {settings.db_user}) refused: "
+            f"{str(error).strip()}. Start it, or set DB_HOST, DB_PORT, DB_USER, DB_PASSWORD."
+        ) from None
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        name = sql.Identifier(settings.db_name)
+        if fresh:
+            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (settings.db_name,))
+        if cursor.fetchone() is None:
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    admin.close()
+    os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    SQLTrackerStore(
+        dialect="postgresql",
+        host=settings.db_host,
+        port=settings.db_port,
+        username=settings.db_user,
+        password=settings.db_password,
+        db=settings.db_name,
+    ).engine.dispose()
+
+
+def check_redis(settings: Settings) -> None:
+    """Fail with a clear message if Redis does not answer."""
+    import redis  # type: ignore[import-untyped]
+
+    try:
+        redis.Redis(host=settings.redis_host, port=settings.redis_port, socket_timeout=5).ping()
+    except redis.exceptions.RedisError as error:
+        raise ProfileError(
+            f"Redis at {settings.redis_host}:{settings.redis_port} did not answer: {error}. "
+            "Start it, or set REDIS_HOST and REDIS_PORT."
+        ) from None
+
+
+def check_nginx() -> None:
+    """nginx comes from Debian's package; say how to get it rather than fail later."""
+    if not os.access(NGINX, os.X_OK):
+        raise ProfileError(
+            f"nginx not found at {NGINX}: install it (apt-get install nginx; make test-tools does it as root) "
+            "or set NGINX to its path."
+        )
+
+
+class Stack(Servers):
+    """The action server ("actions"), Rasa servers "rasa-1".."rasa-N" and "nginx", as Servers."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        workdir: Path,
+        model: Path,
+        cors: Optional[List[str]] = None,
+        api_args: Optional[List[str]] = None,
+        env: Optional[Mapping[str, str]] = None,
+    ) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        conf = workdir / "nginx.conf"
+        conf.write_text(nginx_config(settings, workdir))
+        python_rasa = [sys.executable, "-m", "rasa"]
+        urls = {
+            "actions": f"http://127.0.0.1:{settings.actions_port}",
+            "nginx": f"http://127.0.0.1:{settings.web_port}",
+        }
+        commands: Dict[str, List[str]] = {
+            "actions": [*python_rasa, "run", "actions", "--actions", "actions", "--port", str(settings.actions_port)],
+            "nginx": [NGINX, "-p", str(workdir), "-c", str(conf), "-e", str(workdir / "nginx-error.log")],
+        }
+        for number, port in enumerate(settings.rasa_ports(), start=1):
+            name = f"rasa-{number}"
+            urls[name] = f"http://127.0.0.1:{port}"
+            commands[name] = [
+                *python_rasa,
+                "run",
+                "--model",
+                str(model),
+                "--endpoints",
+                str(ENDPOINTS),
+                "--credentials",
+                str(ROOT / "credentials.yml"),
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *(["--cors", *cors] if cors else []),
+                *(api_args or []),
+            ]
+        server_env = dict(
+            env or os.environ,
+            RASA_TELEMETRY_ENABLED="false",
+            TF_CPP_MIN_LOG_LEVEL="2",
+            SQLALCHEMY_SILENCE_UBER_WARNING="1",
+            **settings.server_env(),
+        )
+        super().__init__(urls, workdir, commands, server_env)
+        self.settings = settings
+
+    def wait_ready(self, name: str) -> None:
+        """Rasa servers loading the model together on a busy machine need longer than one alone."""
+        health = {"actions": "/health"}.get(name, "/")
+        wait_for(self[name] + health, self.processes[name], timeout=300)
+
+    def rasa_names(self) -> List[str]:
+        return [name for name in self.commands if name.startswith("rasa-")]
+
+    def start_all(self) -> None:
+        for name in self.commands:
+            self.log_path(name).write_text("")
+            self.start(name)
+        for name in self.commands:
+            self.wait_ready(name)
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except Exception:
+                process.kill()
+                process.wait()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", default=os.environ.get("MODEL", "models/jdm.tar.gz"))
+    parser.add_argument("--cors", nargs="*", default=[], help="origins allowed to call the Rasa servers")
+    parser.add_argument("--api", nargs=argparse.REMAINDER, default=[], help="Rasa's API arguments (from run.sh)")
+    args = parser.parse_args()
+    try:
+        settings = Settings.from_env(os.environ)
+        check_nginx()
+        check_redis(settings)
+        ensure_database(settings)
+    except ProfileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    stack = Stack(settings, ROOT / "var" / "production", ROOT / args.model, args.cors, args.api)
+
+    def stop(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        stack.start_all()
+        page = f"http://localhost:{settings.web_port}/?server=http://localhost:{settings.web_port}"
+        print(
+            f"\n  The JDM assistant (production profile) is ready. Open the chat page: {page}\n"
+            f"  (nginx http://{settings.host}:{settings.web_port} -> Rasa servers on ports "
+            f"{', '.join(map(str, settings.rasa_ports()))}; action server {settings.actions_port}; "
+            f"PostgreSQL {settings.db_host}:{settings.db_port}/{settings.db_name}; "
+            f"Redis {settings.redis_host}:{settings.redis_port}; logs in var/production/; Ctrl-C stops all)\n",
+            flush=True,
+        )
+        while all(process.poll() is None for process in stack.processes.values()):
+            time.sleep(1)
+        dead = [name for name, process in stack.processes.items() if process.poll() is not None]
+        print(f"error: {', '.join(dead)} stopped unexpectedly; see var/production/*.log.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Stopping...", flush=True)
+        return 130
+    except RuntimeError as error:
+        print(f"error: {error}; see var/production/*.log.", file=sys.stderr)
+        return 1
+    finally:
+        stack.stop_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

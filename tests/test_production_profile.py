@@ -1,0 +1,245 @@
+"""The production profile's own parts: settings, nginx's limits and balancing, and `make run`'s launcher.
+
+nginx is tested in front of two stub upstreams (no model needed): bodies over
+the limit get 413 before any server sees them, a client over its rate gets
+429, requests alternate between the servers, and the chat page is served.
+The launcher test starts the real profile (one Rasa server) through
+scripts/run.sh and stops it with SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Dict, Iterator, List, Tuple
+
+import pytest
+
+from conftest import MODEL, free_port, say, two_free_ports
+from production import NGINX, ProfileError, Settings, check_redis, ensure_database, nginx_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    "env, complaint",
+    [
+        ({"RASA_SERVERS": "two"}, "RASA_SERVERS must be a whole number, not 'two'"),
+        ({"RASA_SERVERS": "0"}, "RASA_SERVERS must be between 1 and 16"),
+        ({"DB_PORT": "99999"}, "DB_PORT must be between 1 and 65535"),
+        ({"DB_NAME": "jdm; drop"}, "DB_NAME must be letters, digits or '_'"),
+    ],
+)
+def test_a_wrong_setting_is_named(env: Dict[str, str], complaint: str) -> None:
+    with pytest.raises(ProfileError, match=complaint):
+        Settings.from_env(env)
+
+
+def test_defaults_are_the_local_postgresql_and_redis() -> None:
+    settings = Settings.from_env({})
+    assert (settings.db_host, settings.db_port, settings.db_user, settings.db_name) == (
+        "127.0.0.1",
+        5432,
+        "postgres",
+        "jdm",
+    )
+    assert (settings.redis_host, settings.redis_port, settings.rasa_ports()) == ("127.0.0.1", 6379, [5005, 5006])
+
+
+class Stub(BaseHTTPRequestHandler):
+    """A Rasa server stand-in that says which one it is and counts what reaches it."""
+
+    seen: List[Tuple[int, int]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        port = self.server.server_address[1]
+        Stub.seen.append((port, length))
+        body = json.dumps([{"text": f"from {port}"}]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def nginx_in_front_of_stubs(tmp_path: Path) -> Iterator[Tuple[str, List[int]]]:
+    if not os.access(NGINX, os.X_OK):
+        pytest.fail(f"nginx is missing at {NGINX}: apt-get install nginx (make test-tools installs it)")
+    first = two_free_ports()
+    settings = Settings.from_env(
+        {
+            "RASA_PORT": str(first),
+            "WEB_PORT": str(free_port()),
+            "NGINX_RATE_PER_SECOND": "2",
+            "NGINX_BURST": "4",
+            "JDM_MAX_BODY_BYTES": "2048",
+        }
+    )
+    stubs = [ThreadingHTTPServer(("127.0.0.1", port), Stub) for port in settings.rasa_ports()]
+    for stub in stubs:
+        threading.Thread(target=stub.serve_forever, daemon=True).start()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(nginx_config(settings, tmp_path))
+    assert "{{" not in conf.read_text()
+    check = subprocess.run([NGINX, "-t", "-p", str(tmp_path), "-c", str(conf), "-e", "stderr"], capture_output=True)
+    assert check.returncode == 0, check.stderr.decode()
+    nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "nginx-error.log")])
+    url = f"http://127.0.0.1:{settings.web_port}"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", settings.web_port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and nginx.poll() is None, "nginx did not start"
+                time.sleep(0.1)
+        Stub.seen = []
+        yield url, settings.rasa_ports()
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
+        for stub in stubs:
+            stub.shutdown()
+            stub.server_close()
+
+
+def post(url: str, body: bytes) -> int:
+    request = urllib.request.Request(
+        f"{url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def message(text: str) -> bytes:
+    return json.dumps({"sender": f"nginx-{uuid.uuid4()}", "message": text}).encode()
+
+
+def test_nginx_balances_limits_and_serves_the_page(nginx_in_front_of_stubs: Tuple[str, List[int]]) -> None:
+    url, ports = nginx_in_front_of_stubs
+    assert [post(url, message("hello")) for _ in range(2)] == [200, 200]
+    assert sorted(port for port, _ in Stub.seen) == sorted(ports), "round-robin: one request to each server"
+
+    assert post(url, message("x" * 5000)) == 413
+    assert len(Stub.seen) == 2, "a body over client_max_body_size must not reach a Rasa server"
+
+    statuses = [post(url, message("hello")) for _ in range(12)]
+    assert 429 in statuses and statuses[0] == 200, statuses
+
+    with urllib.request.urlopen(f"{url}/", timeout=5) as page:
+        assert b"jdm-chat.js" in page.read()
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{url}/webhooks/rest/", timeout=5)
+    assert refused.value.code == 404
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_run_sh_refuses_an_unknown_profile() -> None:
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "run.sh")],
+        cwd=ROOT,
+        env=dict(os.environ, JDM_PROFILE="staging"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1 and "JDM_PROFILE must be default or production" in result.stderr
+
+
+def test_an_unreachable_redis_stops_the_profile_before_anything_starts() -> None:
+    ports = {"RASA_PORT": two_free_ports(), "ACTIONS_PORT": free_port(), "WEB_PORT": free_port()}
+    env = dict(os.environ, JDM_PROFILE="production", REDIS_PORT="1", **{k: str(v) for k, v in ports.items()})
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1 and "Redis at 127.0.0.1:1 did not answer" in result.stderr
+    assert not [port for port in ports.values() if port_in_use(port)]
+
+
+def test_the_production_profile_starts_answers_through_nginx_and_stops_on_sigterm() -> None:
+    settings = Settings.from_env({**os.environ, "DB_NAME": "jdm_profile_test"})
+    try:
+        check_redis(settings)
+        ensure_database(settings, fresh=True)
+    except ProfileError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PRODUCTION PROFILE NOT TESTED: {error}")
+        pytest.skip(f"PRODUCTION PROFILE NOT TESTED: {error}")
+    ports = {"RASA_PORT": two_free_ports(), "ACTIONS_PORT": free_port(), "WEB_PORT": free_port()}
+    env = dict(
+        os.environ,
+        JDM_PROFILE="production",
+        DB_NAME="jdm_profile_test",
+        RASA_SERVERS="1",
+        MODEL=str(MODEL),
+        **{k: str(v) for k, v in ports.items()},
+    )
+    process = subprocess.Popen(
+        [str(ROOT / "scripts" / "run.sh")],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: List[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if "is ready" in line:
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        assert ready.wait(timeout=300), "".join(lines)
+        nginx = f"http://127.0.0.1:{ports['WEB_PORT']}"
+        sender = f"profile-{uuid.uuid4()}"
+        replies = say(nginx, sender, "hello")
+        assert any("not medical advice" in reply.get("text", "") for reply in replies), "".join(lines)
+        import psycopg2
+
+        with (
+            psycopg2.connect(
+                host=settings.db_host, port=settings.db_port, user=settings.db_user, dbname="jdm_profile_test"
+            ) as db,
+            db.cursor() as cursor,
+        ):
+            cursor.execute("SELECT data FROM events WHERE sender_id = %s AND type_name = 'user'", (sender,))
+            assert [json.loads(row[0])["text"] for row in cursor.fetchall()] == ["hello"]
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(port_in_use(p) for p in ports.values()):
+        time.sleep(0.5)
+    assert not [name for name, port in ports.items() if port_in_use(port)], "".join(lines)
