@@ -129,5 +129,10 @@ review: $(INSTALLED)
 	@echo "==> Content review: results/content-review.html"
 	$(BIN)/python scripts/content_review.py --out results/content-review.html
 
+# Retention: delete conversations whose last event is older than DAYS days (scripts/purge.py),
+# from the profile's tracker store (JDM_PROFILE=production: PostgreSQL).
+purge: $(INSTALLED)
+	@$(BIN)/python scripts/purge.py --days "$(DAYS)"
+
 clean:
 	rm -rf $(VENV) node_modules models/spacy models/*.tar.gz models/jdm.train.json results var .rasa tests/artifacts .pytest_cache

@@ -1,0 +1,116 @@
+"""Retention: delete conversations whose last event is older than N days (`make purge DAYS=N`).
+
+Conversations are about children's health: a clinic keeps them no longer than
+it must. Works on the tracker store of the profile in use: SQLite
+(var/tracker.db, endpoints.yml) by default, PostgreSQL with
+JDM_PROFILE=production (endpoints.production.yml, DB_* settings). A
+conversation with any event newer than the cut-off is kept whole.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from production import ENDPOINTS as PRODUCTION_ENDPOINTS  # noqa: E402
+from production import ROOT, ProfileError, Settings  # noqa: E402
+
+SECONDS_PER_DAY = 86400
+
+
+class PurgeError(Exception):
+    """Purging cannot go ahead; the message says why."""
+
+
+def parse_days(raw: str) -> int:
+    """N must be a whole number of days, at least 1: 0 or less would delete conversations still going on."""
+    try:
+        days = int(raw.strip())
+    except ValueError:
+        raise PurgeError(
+            f"DAYS must be a whole number of days, at least 1 (make purge DAYS=30), not '{raw}'."
+        ) from None
+    if days < 1:
+        raise PurgeError(f"DAYS must be at least 1, not {days}: a smaller value would delete today's conversations.")
+    return days
+
+
+def endpoints_path(explicit: Optional[str]) -> Path:
+    """The endpoints file of the profile in use, with the production settings' defaults in the environment."""
+    profile = os.environ.get("JDM_PROFILE") or "default"
+    if profile not in ("default", "production"):
+        raise PurgeError(f"JDM_PROFILE must be default or production, not '{profile}'.")
+    os.environ.setdefault("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")
+    if explicit:
+        path = Path(explicit)
+    elif profile == "production":
+        path = PRODUCTION_ENDPOINTS
+    else:
+        path = ROOT / "endpoints.yml"
+    if profile == "production":
+        try:
+            for name, value in Settings.from_env(os.environ).server_env().items():
+                os.environ.setdefault(name, value)
+        except ProfileError as error:
+            raise PurgeError(str(error)) from None
+    return path
+
+
+def purge(endpoints: Path, days: int, dry_run: bool = False, now: Optional[float] = None) -> List[str]:
+    """Delete (unless `dry_run`) every conversation whose last event is older than `days`; return their ids."""
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.utils.endpoints import read_endpoint_config
+
+    config = read_endpoint_config(str(endpoints), "tracker_store")
+    if config is None or str(config.type or "").lower() != "sql":
+        raise PurgeError(f"{endpoints}: purging needs the SQL tracker store (type: SQL).")
+    kwargs = {k: v for k, v in config.kwargs.items() if k in ("dialect", "port", "db", "username", "password")}
+    if str(kwargs.get("dialect", "sqlite")) == "sqlite" and not Path(str(kwargs.get("db"))).exists():
+        return []  # nothing stored yet; opening the store would create an empty file
+    store = SQLTrackerStore(host=config.url, **kwargs)
+    cutoff = (time.time() if now is None else now) - days * SECONDS_PER_DAY
+    old = sa.text("SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff")
+    try:
+        # One transaction: a conversation that gets a new event meanwhile is re-checked by the DELETE.
+        with store.engine.begin() as connection:
+            senders = sorted(row[0] for row in connection.execute(old, {"cutoff": cutoff}))
+            if senders and not dry_run:
+                connection.execute(
+                    sa.text(
+                        "DELETE FROM events WHERE sender_id IN "
+                        "(SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff)"
+                    ),
+                    {"cutoff": cutoff},
+                )
+    finally:
+        store.engine.dispose()
+    return senders
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--days", required=True, help="delete conversations whose last event is older than this")
+    parser.add_argument("--endpoints", help="endpoints file (default: the profile's, see JDM_PROFILE)")
+    parser.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    args = parser.parse_args(argv)
+    try:
+        days = parse_days(args.days)
+        endpoints = endpoints_path(args.endpoints).resolve()
+        os.chdir(ROOT)  # endpoints.yml names the SQLite file relative to the project
+        senders = purge(endpoints, days, dry_run=args.dry_run)
+    except PurgeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"{verb} {len(senders)} conversation(s) whose last event is older than {days} day(s).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
