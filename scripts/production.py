@@ -16,6 +16,7 @@ import re
 import signal
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional
@@ -173,14 +174,16 @@ def ensure_database(settings: Settings, fresh: bool = False) -> None:
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     from rasa.core.tracker_store import SQLTrackerStore
 
-    SQLTrackerStore(
-        dialect="postgresql",
-        host=settings.db_host,
-        port=settings.db_port,
-        username=settings.db_user,
-        password=settings.db_password,
-        db=settings.db_name,
-    ).engine.dispose()
+    with warnings.catch_warnings():  # SQLAlchemy's notice about Rasa's URL() call: not ours to fix
+        warnings.simplefilter("ignore", DeprecationWarning)
+        SQLTrackerStore(
+            dialect="postgresql",
+            host=settings.db_host,
+            port=settings.db_port,
+            username=settings.db_user,
+            password=settings.db_password,
+            db=settings.db_name,
+        ).engine.dispose()
 
 
 def check_redis(settings: Settings) -> None:
@@ -289,16 +292,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default=os.environ.get("MODEL", "models/jdm.tar.gz"))
     parser.add_argument("--cors", nargs="*", default=[], help="origins allowed to call the Rasa servers")
+    parser.add_argument(
+        "--prepare",
+        action="store_true",
+        help="only check Redis and create the database and tables, then exit (deploy/: before the Rasa servers)",
+    )
     parser.add_argument("--api", nargs=argparse.REMAINDER, default=[], help="Rasa's API arguments (from run.sh)")
     args = parser.parse_args()
     try:
         settings = Settings.from_env(os.environ)
-        check_nginx()
+        if not args.prepare:
+            check_nginx()
         check_redis(settings)
         ensure_database(settings)
     except ProfileError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    if args.prepare:
+        print(f"PostgreSQL database {settings.db_name} and its tables are ready; Redis answers.")
+        return 0
     stack = Stack(settings, ROOT / "var" / "production", ROOT / args.model, args.cors, args.api)
 
     def stop(signum: int, _frame: object) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 
 import pytest
+import yaml
 
 from conftest import MODEL, free_port, say, two_free_ports
 from production import NGINX, ProfileError, Settings, check_redis, ensure_database, nginx_config
@@ -243,3 +245,39 @@ def test_the_production_profile_starts_answers_through_nginx_and_stops_on_sigter
     while time.monotonic() < deadline and any(port_in_use(p) for p in ports.values()):
         time.sleep(0.5)
     assert not [name for name, port in ports.items() if port_in_use(port)], "".join(lines)
+
+
+def profile_variables() -> set:
+    """The ${VARS} endpoints.production.yml reads: what every deployment must set."""
+    return set(re.findall(r"\$\{(\w+)\}", (ROOT / "endpoints.production.yml").read_text()))
+
+
+def test_docker_compose_and_helm_set_the_profiles_variables() -> None:
+    variables = profile_variables()
+    assert {"DB_HOST", "DB_NAME", "REDIS_HOST", "ACTION_SERVER_URL"} <= variables
+    compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())
+    for service in ("prepare", "actions", "rasa"):
+        missing = variables - set(compose["services"][service]["environment"])
+        assert not missing, f"docker compose service {service} lacks {missing}"
+    values = yaml.safe_load((ROOT / "deploy" / "helm" / "values.yaml").read_text())
+    # Set by the chart itself when it installs PostgreSQL and Redis (its values.yaml says so).
+    from_chart = {"DB_HOST", "DB_PORT", "DB_USER", "DB_PASSWORD", "REDIS_HOST", "REDIS_PORT"}
+    assert values["postgresql"]["install"] and values["redis"]["install"]
+    ours = {entry["name"] for entry in values["extraEnv"]}
+    # The action URL is the chart's own (rasa-action-server.install).
+    assert not variables - from_chart - ours - {"ACTION_SERVER_URL"}
+    store = values["applicationSettings"]["endpoints"]
+    assert store["trackerStore"]["dialect"] == "postgresql" and store["trackerStore"]["db"] == "${DB_NAME}"
+    assert store["lockStore"]["enabled"] and store["lockStore"]["type"] == "redis"
+    assert values["replicaCount"] >= 2 and values["rasa-action-server"]["install"]
+    assert values["applicationSettings"]["enableAPI"] is False and values["applicationSettings"]["cors"] != "*"
+
+
+def test_the_compose_nginx_keeps_the_profiles_limits() -> None:
+    rendered = nginx_config(Settings.from_env({}), Path("/tmp/x"))
+    compose = (ROOT / "deploy" / "nginx.compose.conf").read_text()
+    for directive in ("client_max_body_size", "limit_req zone", "limit_req_zone", "proxy_next_upstream"):
+        line = next(x.strip() for x in rendered.splitlines() if x.strip().startswith(directive))
+        if directive == "limit_req_zone":
+            line = line.split("rate=")[1]
+        assert line in compose, f"deploy/nginx.compose.conf differs from the template: {line}"
