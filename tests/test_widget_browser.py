@@ -495,6 +495,8 @@ def test_no_keep_it_keeps_everything_and_returns_focus(page: Page, live_servers:
     expect(log(page)).to_contain_text("Hello there.")
     sender = stored(page, "sender")
     delete_button(page).click()
+    expect(page.get_by_role("alertdialog")).to_be_visible()
+    assert axe_violations(page) == []
     page.get_by_role("button", name="No, keep it").press("Enter")
     expect(page.get_by_role("alertdialog")).to_be_hidden()
     expect(delete_button(page)).to_be_focused()
