@@ -35,6 +35,14 @@ things are tidied first, both found by sending such text to the assistant:
   model's domain; anything else loses its leading "/" and is read as text.
   Rasa would otherwise log a WARNING quoting what the person typed.
 
+Deleting a conversation (the parent's right to be forgotten): when a reply
+carries the custom payload {"forget_conversation": true} (sent by
+action_forget_conversation after the parent confirmed), the conversation is
+deleted from the tracker store once Rasa has saved the turn; deleting it any
+earlier, Rasa would write the turn's events straight back. The widget's
+"Delete" button uses POST /webhooks/rest/forget {"sender": "<id>"} (no NLU,
+the widget asks for confirmation itself), answered with {"deleted": true}.
+
 Unlike the stock channel it ignores the client's `input_channel`, `metadata`
 and `?stream=true`: nothing of ours uses them, and they would let a client
 write arbitrary data into the tracker store.
@@ -51,8 +59,10 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Collection, Dict, List, Optional, Text, Tuple
 
+from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -192,17 +202,8 @@ def as_text_unless_payload(text: str, intents: Collection[str], entities: Collec
     return text.lstrip("/").strip()
 
 
-def parse_request(
-    body: bytes, limits: Limits, intents: Collection[str] = (), entities: Collection[str] = ()
-) -> Tuple[str, str]:
-    """(sender, message) from a JSON body, or the Refusal that says what is wrong.
-
-    `intents` and `entities` are the model's, for telling button payloads from text.
-    """
-    try:
-        payload: Any = json.loads(body)
-    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
-        raise Refusal(400, "invalid_json", "The request body is not valid JSON.") from None
+def sender_from(payload: Any) -> str:
+    """The conversation id of a parsed JSON body, or the Refusal that says what is wrong."""
     if not isinstance(payload, dict):
         raise Refusal(400, "invalid_request", 'Send a JSON object: {"sender": "...", "message": "..."}.')
     sender = payload.get("sender")
@@ -210,6 +211,25 @@ def parse_request(
         raise Refusal(400, "missing_sender", SENDER_HELP)
     if not isinstance(sender, str) or not SENDER_ID.fullmatch(sender):
         raise Refusal(400, "invalid_sender", SENDER_HELP)
+    return sender
+
+
+def load_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
+        raise Refusal(400, "invalid_json", "The request body is not valid JSON.") from None
+
+
+def parse_request(
+    body: bytes, limits: Limits, intents: Collection[str] = (), entities: Collection[str] = ()
+) -> Tuple[str, str]:
+    """(sender, message) from a JSON body, or the Refusal that says what is wrong.
+
+    `intents` and `entities` are the model's, for telling button payloads from text.
+    """
+    payload = load_json(body)
+    sender = sender_from(payload)
     message = payload.get("message")
     if message is None:
         raise Refusal(400, "missing_message", 'Every request needs a "message": the text the person typed.')
@@ -229,6 +249,57 @@ def parse_request(
     if not text:
         raise Refusal(422, "empty_message", "The message is empty. Please type a question.")
     return sender, text
+
+
+# The custom payload that marks action_forget_conversation's reply (actions/privacy.py).
+FORGET_KEY = "forget_conversation"
+
+
+class CannotForget(Exception):
+    """The tracker store is of a kind we cannot delete from."""
+
+
+def asks_to_forget(messages: List[Dict[str, Any]]) -> bool:
+    """Whether the bot's replies include the forget payload: only action_forget_conversation sends it."""
+    return any(isinstance(m.get("custom"), dict) and m["custom"].get(FORGET_KEY) is True for m in messages)
+
+
+def innermost_store(store: TrackerStore) -> TrackerStore:
+    """The store that holds the events: Rasa wraps it (AwaitableTrackerStore, FailSafeTrackerStore)."""
+    inner = getattr(store, "_tracker_store", None)
+    while isinstance(inner, TrackerStore):
+        store, inner = inner, getattr(inner, "_tracker_store", None)
+    return store
+
+
+def delete_conversation(store: TrackerStore, sender: str) -> None:
+    """Delete every stored event of `sender` (Rasa 3.6's TrackerStore has no delete).
+
+    SQL (SQLite, PostgreSQL) and in-memory stores only: those are the ones our profiles use.
+    """
+    store = innermost_store(store)
+    if isinstance(store, SQLTrackerStore):
+        with store.session_scope() as session:
+            event = store.SQLEvent
+            session.query(event).filter(event.sender_id == sender).delete(synchronize_session=False)
+            session.commit()
+    elif isinstance(store, InMemoryTrackerStore):
+        store.store.pop(sender, None)
+    else:
+        raise CannotForget(f"deleting conversations from a {type(store).__name__} is not supported")
+
+
+async def forget(agent: Optional[Agent], sender: str) -> None:
+    """Delete `sender`'s conversation, holding its lock so no turn of it is being saved meanwhile."""
+    if agent is None or agent.tracker_store is None:
+        raise Refusal(503, "not_ready", "The assistant is starting. Please try again in a minute.")
+    async with agent.lock_store.lock(sender):
+        delete_conversation(agent.tracker_store, sender)
+
+
+FORGET_FAILED = Refusal(
+    500, "not_deleted", "Sorry, the conversation could not be deleted. Please try again, or ask the clinic."
+)
 
 
 class GuardedRestInput(RestInput):
@@ -285,7 +356,36 @@ class GuardedRestInput(RestInput):
                     {"error": "server_error", "message": "Sorry, something went wrong. Please try again."},
                     status=500,
                 )
+            if asks_to_forget(collector.messages):
+                try:
+                    await forget(getattr(request.app.ctx, "agent", None), sender)
+                except Refusal as refusal:
+                    return refusal.response()
+                except Exception:
+                    logger.exception("A conversation could not be deleted.")
+                    return FORGET_FAILED.response()
+                logger.info("Deleted a conversation at the parent's request.")
             return response.json(collector.messages)
+
+        @webhook.route("/forget", methods=["POST"], stream=True)
+        async def forget_conversation(request: Request) -> HTTPResponse:
+            # The widget's Delete button: the widget has asked for confirmation, so no NLU is involved.
+            try:
+                check_content_type(request)
+                sender = sender_from(load_json(await read_body(request, self.limits)))
+                await forget(getattr(request.app.ctx, "agent", None), sender)
+            except Refusal as refusal:
+                logger.info("Refused a delete request: %s %s", refusal.status, refusal.code)
+                return refusal.response()
+            except Exception:
+                logger.exception("A conversation could not be deleted.")
+                return FORGET_FAILED.response()
+            logger.info("Deleted a conversation at the parent's request.")
+            return response.json({"deleted": True})
+
+        @webhook.route("/forget", methods=["GET", "PUT", "PATCH", "DELETE"])
+        async def forget_wrong_method(request: Request) -> HTTPResponse:
+            return Refusal(405, "method_not_allowed", "Ask to delete with POST.").response(headers={"Allow": "POST"})
 
         @webhook.route("/webhook", methods=["GET", "PUT", "PATCH", "DELETE"])
         async def wrong_method(request: Request) -> HTTPResponse:

@@ -122,10 +122,8 @@ def nginx_in_front_of_stubs(tmp_path: Path) -> Iterator[Tuple[str, List[int]]]:
             stub.server_close()
 
 
-def post(url: str, body: bytes) -> int:
-    request = urllib.request.Request(
-        f"{url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
-    )
+def post(url: str, body: bytes, path: str = "/webhooks/rest/webhook") -> int:
+    request = urllib.request.Request(f"{url}{path}", data=body, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status
@@ -153,6 +151,13 @@ def test_nginx_balances_limits_and_serves_the_page(nginx_in_front_of_stubs: Tupl
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{url}/webhooks/rest/", timeout=5)
     assert refused.value.code == 404
+
+
+def test_nginx_passes_the_widgets_delete_request_on(nginx_in_front_of_stubs: Tuple[str, List[int]]) -> None:
+    url, _ = nginx_in_front_of_stubs
+    assert post(url, json.dumps({"sender": f"nginx-{uuid.uuid4()}"}).encode(), path="/webhooks/rest/forget") == 200
+    assert len(Stub.seen) == 1, "the delete request must reach a Rasa server"
+    assert post(url, b"{}", path="/webhooks/rest/forgetful") == 404
 
 
 def port_in_use(port: int) -> bool:

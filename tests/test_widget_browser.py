@@ -439,3 +439,110 @@ def test_start_over_forgets_the_conversation(page: Page, live_servers: Dict[str,
     ask(page, "hello")
     expect(log(page)).to_contain_text("Hello there.")
     assert requests[0]["sender"] != requests[1]["sender"]
+
+
+# ---------- deleting the conversation ----------
+
+FORGET = "**/webhooks/rest/forget"
+
+
+def stored(page: Page, name: str) -> Any:
+    raw = page.evaluate("name => sessionStorage.getItem('jdm-chat:' + name)", name)
+    return None if raw is None else json.loads(raw)
+
+
+def delete_button(page: Page) -> Locator:
+    return page.get_by_role("button", name="Delete this conversation")
+
+
+def test_delete_button_deletes_the_conversation_on_the_server_and_in_the_widget(page: Page, live_servers: Any) -> None:
+    import sqlite3
+
+    open_widget(page, page_url(live_servers))
+    ask(page, "what is jdm?")
+    expect(log(page)).to_contain_text("juvenile dermatomyositis", timeout=BOT_TIMEOUT)
+    wait_until_answered(page)
+    old_sender = stored(page, "sender")
+    assert len(stored(page, "transcript")) >= 2
+
+    delete_button(page).click()
+    confirm = page.get_by_role("alertdialog")
+    expect(confirm).to_contain_text("Delete this conversation?")
+    expect(confirm.get_by_role("button", name="No, keep it")).to_be_focused()
+    screenshot(page, "delete-confirm")
+    confirm.get_by_role("button", name="Yes, delete it").click()
+
+    expect(confirm).to_be_hidden()
+    expect(page.locator(".jdmc-status")).to_contain_text("The conversation has been deleted.")
+    expect(log(page).locator(".jdmc-msg")).to_have_count(1)  # just the greeting
+    expect(text_box(page)).to_be_focused()
+    assert stored(page, "transcript") is None
+    new_sender = stored(page, "sender")
+    assert UUID4.match(new_sender) and new_sender != old_sender
+    with sqlite3.connect(live_servers.workdir / "tracker.db") as db:
+        left = db.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (old_sender,)).fetchone()[0]
+    assert left == 0
+    page.reload()
+    expect(log(page)).not_to_contain_text("what is jdm?")
+
+
+def test_no_keep_it_keeps_everything_and_returns_focus(page: Page, live_servers: Dict[str, str]) -> None:
+    fake_bot(page, [{"text": "Hello there."}])
+    forget_calls: List[str] = []
+    page.route(FORGET, lambda route: (forget_calls.append("called"), route.abort())[1])
+    open_widget(page, page_url(live_servers))
+    ask(page, "my son has a rash")
+    expect(log(page)).to_contain_text("Hello there.")
+    sender = stored(page, "sender")
+    delete_button(page).click()
+    expect(page.get_by_role("alertdialog")).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="No, keep it").press("Enter")
+    expect(page.get_by_role("alertdialog")).to_be_hidden()
+    expect(delete_button(page)).to_be_focused()
+    expect(log(page)).to_contain_text("my son has a rash")
+    assert stored(page, "sender") == sender and len(stored(page, "transcript")) == 2
+    assert forget_calls == []
+
+
+def test_a_failed_delete_says_so_and_keeps_the_conversation(page: Page, live_servers: Dict[str, str]) -> None:
+    fake_bot(page, [{"text": "Hello there."}])
+    page.route(
+        FORGET,
+        lambda route: route.fulfill(
+            status=500,
+            content_type="application/json",
+            body='{"error": "not_deleted", "message": "no"}',
+            headers={"Access-Control-Allow-Origin": "*"},
+        ),
+    )
+    open_widget(page, page_url(live_servers))
+    ask(page, "my son has a rash")
+    expect(log(page)).to_contain_text("Hello there.")
+    delete_button(page).click()
+    page.get_by_role("button", name="Yes, delete it").click()
+    expect(page.get_by_role("alertdialog")).to_contain_text("could not be deleted")
+    expect(log(page)).to_contain_text("my son has a rash")
+    assert len(stored(page, "transcript")) == 2
+
+
+def test_when_the_bot_deletes_the_conversation_the_widget_clears_its_copy(
+    page: Page, live_servers: Dict[str, str]
+) -> None:
+    done = "Done. This conversation has been deleted."
+    requests = fake_bot(
+        page,
+        lambda n: [{"text": "Sure."}] if n != 2 else [{"text": done}, {"custom": {"forget_conversation": True}}],
+    )
+    open_widget(page, page_url(live_servers))
+    ask(page, "my son has a rash")
+    expect(log(page)).to_contain_text("Sure.")
+    ask(page, "yes")
+    expect(log(page)).to_contain_text(done)
+    expect(log(page)).not_to_contain_text("my son has a rash")
+    assert stored(page, "transcript") is None
+    ask(page, "hello")
+    expect(log(page)).to_contain_text("Sure.")
+    assert requests[0]["sender"] == requests[1]["sender"] != requests[2]["sender"]
+    page.reload()
+    expect(log(page)).not_to_contain_text("my son has a rash")

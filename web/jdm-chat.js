@@ -24,7 +24,12 @@
  * id, so continuing after a reload only needs the same id.
  *
  * Privacy: the sender id is a random UUID and the transcript is kept in
- * sessionStorage only, so both vanish when the tab is closed.
+ * sessionStorage only, so both vanish when the tab is closed. "Delete" in the
+ * header asks for confirmation, then deletes the conversation on the server
+ * (POST {server}/webhooks/rest/forget {"sender"}) and clears the widget's
+ * copy. When the bot itself deletes it (the parent typed "delete my
+ * conversation" and confirmed), its reply carries the custom payload
+ * {"forget_conversation": true}, and the widget clears its copy too.
  *
  * Safety: every text from the user and the server is inserted as DOM text.
  * Bot messages may use a tiny markdown subset: **bold**, line breaks and
@@ -233,11 +238,18 @@
     icon("M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"),
     el("span", { text: settings.launcher }));
   const restart = el("button", { type: "button", class: "jdmc-restart", text: "Start over" });
+  const forgetButton = el("button", { type: "button", class: "jdmc-restart" }, "Delete", srOnly(" this conversation"));
   const closeButton = el("button", { type: "button", class: "jdmc-close", "aria-label": "Close chat" },
     icon("M6 6l12 12M18 6L6 18"));
   const log = el("div", { class: "jdmc-log", role: "log", "aria-live": "polite", "aria-label": "Conversation", tabindex: "0" });
   const status = el("div", { class: "jdmc-status", role: "status" });
   const alertBox = el("div", { class: "jdmc-alert", role: "alert" });
+  const confirmText = el("p", { id: "jdmc-confirm-text" });
+  const confirmYes = el("button", { type: "button", class: "jdmc-reply", text: "Yes, delete it" });
+  const confirmNo = el("button", { type: "button", class: "jdmc-reply", text: "No, keep it" });
+  const confirmBox = el("div", { class: "jdmc-confirm", role: "alertdialog", "aria-labelledby": confirmText.id },
+    confirmText, el("div", { class: "jdmc-replies" }, confirmYes, confirmNo));
+  confirmBox.hidden = true;
   const input = el("input", { id: ids.input, type: "text", autocomplete: "off", maxlength: "1000", placeholder: "Type your question…" });
   const form = el("form", { class: "jdmc-form" },
     el("label", { class: "jdmc-sr", for: ids.input, text: "Your question" }),
@@ -246,9 +258,9 @@
   const panel = el("section", { id: ids.panel, class: "jdmc-panel", role: "dialog", "aria-labelledby": ids.title, "aria-describedby": ids.note },
     el("header", { class: "jdmc-header" },
       el("h2", { id: ids.title, class: "jdmc-title", text: settings.title }),
-      restart, closeButton),
+      restart, forgetButton, closeButton),
     el("p", { id: ids.note, class: "jdmc-note", text: settings.note }),
-    log, status, alertBox, form);
+    log, status, alertBox, confirmBox, form);
   panel.hidden = true;
   root.append(launcher, panel);
 
@@ -301,8 +313,8 @@
 
   function setWaiting(delta) {
     waiting += delta;
-    if (waiting > 0 && !status.firstChild) {
-      status.append(el("span", { class: "jdmc-dots", "aria-hidden": "true" }, el("span"), el("span"), el("span")),
+    if (waiting > 0 && !status.querySelector(".jdmc-dots")) {
+      status.replaceChildren(el("span", { class: "jdmc-dots", "aria-hidden": "true" }, el("span"), el("span"), el("span")),
         el("span", { class: "jdmc-typing-text", text: "The assistant is typing…" }));
     } else if (waiting === 0) {
       status.replaceChildren();
@@ -335,10 +347,14 @@
     try {
       const replies = await post(message);
       if (conversation !== sender) return;
+      // The bot deleted the conversation: clear our copy too, and show its "done" without keeping it.
+      const forgotten = replies.some((r) => r && r.custom && r.custom.forget_conversation === true);
+      if (forgotten) newConversation();
       for (const reply of replies) {
         const text = reply && typeof reply.text === "string" ? reply.text : "";
         const buttons = cleanButtons(reply && reply.buttons);
-        if (text || buttons.length) add({ who: "bot", text, buttons });
+        if (forgotten && text) render({ who: "bot", text }, false);
+        else if (text || buttons.length) add({ who: "bot", text, buttons });
       }
     } catch (error) {
       console.warn("jdm-chat: message not delivered:", error);
@@ -388,7 +404,11 @@
   launcher.addEventListener("click", () => setOpen(true, true));
   closeButton.addEventListener("click", () => setOpen(false, true));
   panel.addEventListener("keydown", (event) => {
-    if (event.key === "Escape") {
+    if (event.key === "Escape" && !confirmBox.hidden) {
+      event.preventDefault();
+      hideConfirm();
+      forgetButton.focus();
+    } else if (event.key === "Escape") {
       event.preventDefault();
       setOpen(false, true);
     }
@@ -400,14 +420,59 @@
     input.value = "";
     ask(text, text);
   });
-  restart.addEventListener("click", () => {
+  // A new, empty conversation: new id, no stored transcript.
+  function newConversation() {
     transcript = [];
     failed = [];
     sender = randomId();
     save("sender", sender);
-    save("transcript", transcript);
+    store.removeItem(KEY + "transcript");
     alertBox.replaceChildren();
+    hideConfirm();
     renderAll();
+  }
+
+  restart.addEventListener("click", () => {
+    newConversation();
+    input.focus();
+  });
+
+  /* ---------- deleting the conversation ---------- */
+
+  function showConfirm(text) {
+    confirmText.textContent = text;
+    confirmYes.disabled = false;
+    confirmBox.hidden = false;
+    confirmNo.focus(); // the safe choice has focus
+  }
+  function hideConfirm() {
+    confirmBox.hidden = true;
+  }
+  forgetButton.addEventListener("click", () =>
+    showConfirm("Delete this conversation? Everything you wrote here will be removed from the assistant's records. This can't be undone."));
+  confirmNo.addEventListener("click", () => {
+    hideConfirm();
+    forgetButton.focus();
+  });
+  confirmYes.addEventListener("click", async () => {
+    confirmYes.disabled = true;
+    try {
+      const response = await fetch(`${settings.server}/webhooks/rest/forget`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ sender }),
+        credentials: "omit",
+      });
+      const answer = response.ok ? await response.json() : null;
+      if (!answer || answer.deleted !== true) throw new Error(`HTTP ${response.status}`);
+    } catch (error) {
+      console.warn("jdm-chat: conversation not deleted:", error);
+      showConfirm("Sorry, the conversation could not be deleted. Please try again.");
+      return;
+    }
+    hideConfirm();
+    newConversation();
+    status.replaceChildren(el("span", { text: "The conversation has been deleted." }));
     input.focus();
   });
 
