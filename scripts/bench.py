@@ -897,7 +897,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         **measured,
         "training": training,
         "quality": None if args.dry_run else quality(model),
-        "production_profile": "not available (the bench drives the default profile only; the scale-out test exercises the production profile)",
+        "production_profile": (
+            "not available (the bench drives the default profile only; "
+            "the scale-out test exercises the production profile)"
+        ),
     }
     report["targets"] = check_targets(report)
     json_path, png_path = out / "bench.json", out / "bench.png"

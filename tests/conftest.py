@@ -6,7 +6,7 @@ import os
 import socket
 import sys
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, NoReturn, Optional
 
 import pytest
 import yaml
@@ -17,6 +17,25 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 # free_port and say are imported from here by the live tests.
 from live_servers import Servers, free_port, running_servers, say  # noqa: E402,F401
+from production import ProfileError, Settings, check_redis, ensure_database  # noqa: E402
+
+
+def skip_loudly(reason: str) -> NoReturn:
+    """Skip with the reason in capitals; under CI=true (CI sets it) the skip is a failure."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def fresh_database(settings: Settings, untested: str, with_redis: bool = False) -> None:
+    """An empty PostgreSQL database (and a reachable Redis), or a loud skip naming what goes untested."""
+    try:
+        if with_redis:
+            check_redis(settings)
+        ensure_database(settings, fresh=True)
+    except ProfileError as error:
+        skip_loudly(f"{untested}: {error}")
+
 
 # JDM_MODEL lets a developer test a model trained elsewhere (rasa train --out).
 MODEL = Path(os.environ.get("JDM_MODEL", ROOT / "models" / "jdm.tar.gz"))

@@ -30,9 +30,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.privacy import FORGET_KEY, ActionForgetConversation
 from channels.guarded_rest import asks_to_forget, forget
-from conftest import ROOT, make_tracker, say, shown
+from conftest import ROOT, fresh_database, make_tracker, say, shown
 from live_servers import Servers
-from production import ProfileError, Settings, ensure_database
+from production import Settings
 
 QUESTION = "Do you want me to delete this conversation?"
 DONE = "Done. This conversation has been deleted."
@@ -141,12 +141,7 @@ def test_forget_deletes_the_conversation_from_sqlite(tmp_path: Path) -> None:
 
 def test_forget_deletes_the_conversation_from_postgresql() -> None:
     settings = Settings.from_env(dict(os.environ, JDM_PROFILE="production", DB_NAME="jdm_forget_test"))
-    try:
-        ensure_database(settings, fresh=True)
-    except ProfileError as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"DELETION NOT TESTED ON POSTGRESQL: {error}")
-        pytest.skip(f"DELETION NOT TESTED ON POSTGRESQL: {error}")
+    fresh_database(settings, "DELETION NOT TESTED ON POSTGRESQL")
     store = SQLTrackerStore(
         DOMAIN,
         dialect="postgresql",

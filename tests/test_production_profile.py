@@ -27,8 +27,8 @@ from typing import Dict, Iterator, List, Tuple
 import pytest
 import yaml
 
-from conftest import MODEL, free_port, say, two_free_ports
-from production import NGINX, ProfileError, Settings, check_redis, ensure_database, nginx_config
+from conftest import MODEL, free_port, fresh_database, say, two_free_ports
+from production import NGINX, ProfileError, Settings, nginx_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -189,13 +189,7 @@ def test_an_unreachable_redis_stops_the_profile_before_anything_starts() -> None
 
 def test_the_production_profile_starts_answers_through_nginx_and_stops_on_sigterm() -> None:
     settings = Settings.from_env({**os.environ, "DB_NAME": "jdm_profile_test"})
-    try:
-        check_redis(settings)
-        ensure_database(settings, fresh=True)
-    except ProfileError as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PRODUCTION PROFILE NOT TESTED: {error}")
-        pytest.skip(f"PRODUCTION PROFILE NOT TESTED: {error}")
+    fresh_database(settings, "PRODUCTION PROFILE NOT TESTED", with_redis=True)
     ports = {"RASA_PORT": two_free_ports(), "ACTIONS_PORT": free_port(), "WEB_PORT": free_port()}
     env = dict(
         os.environ,

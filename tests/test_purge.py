@@ -12,7 +12,8 @@ from typing import Dict, Iterator, List, Tuple
 
 import pytest
 
-from production import ProfileError, Settings, ensure_database
+from conftest import fresh_database
+from production import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = 86400.0
@@ -109,12 +110,7 @@ def test_make_purge_passes_days_to_the_script() -> None:
 def test_postgresql_purge_in_the_production_profile() -> None:
     env = dict(os.environ, JDM_PROFILE="production", DB_NAME="jdm_purge_test")
     settings = Settings.from_env(env)
-    try:
-        ensure_database(settings, fresh=True)
-    except ProfileError as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PURGE NOT TESTED ON POSTGRESQL: {error}")
-        pytest.skip(f"PURGE NOT TESTED ON POSTGRESQL: {error}")
+    fresh_database(settings, "PURGE NOT TESTED ON POSTGRESQL")
     import psycopg2
 
     def connect() -> psycopg2.extensions.connection:

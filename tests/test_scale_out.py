@@ -28,8 +28,8 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import aiohttp
 import pytest
 
-from conftest import MODEL, free_port, two_free_ports
-from production import ProfileError, Settings, Stack, check_redis, ensure_database
+from conftest import MODEL, free_port, fresh_database, two_free_ports
+from production import Settings, Stack
 
 CONVERSATIONS = 50
 OUTAGE_RETRY_SECONDS = 240.0
@@ -75,14 +75,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` first (make test does)")
     settings = settings_for_test()
-    try:
-        check_redis(settings)
-        ensure_database(settings, fresh=True)
-    except ProfileError as error:
-        reason = f"SCALE-OUT TEST NOT RUN: {error}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    fresh_database(settings, "SCALE-OUT TEST NOT RUN", with_redis=True)
     stack = Stack(settings, tmp_path_factory.mktemp("production"), MODEL)
     try:
         stack.start_all()
