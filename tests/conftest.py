@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, NoReturn, Optional
 
@@ -18,6 +19,19 @@ sys.path.insert(0, str(ROOT / "scripts"))
 # free_port and say are imported from here by the live tests.
 from live_servers import Servers, free_port, running_servers, say  # noqa: E402,F401
 from production import ProfileError, Settings, check_redis, ensure_database  # noqa: E402
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def ports_still_open(ports: Dict[str, int], wait_s: float = 20.0) -> List[str]:
+    """The named ports something still listens on after up to `wait_s` seconds for them to close."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline and any(port_in_use(p) for p in ports.values()):
+        time.sleep(0.5)
+    return [name for name, port in ports.items() if port_in_use(port)]
 
 
 def skip_loudly(reason: str) -> NoReturn:

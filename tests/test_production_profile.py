@@ -27,7 +27,7 @@ from typing import Dict, Iterator, List, Tuple
 import pytest
 import yaml
 
-from conftest import MODEL, free_port, fresh_database, say, two_free_ports
+from conftest import MODEL, free_port, fresh_database, port_in_use, ports_still_open, say, two_free_ports
 from production import NGINX, ProfileError, Settings, nginx_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,11 +160,6 @@ def test_nginx_passes_the_widgets_delete_request_on(nginx_in_front_of_stubs: Tup
     assert post(url, b"{}", path="/webhooks/rest/forgetful") == 404
 
 
-def port_in_use(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
 def test_run_sh_refuses_an_unknown_profile() -> None:
     result = subprocess.run(
         [str(ROOT / "scripts" / "run.sh")],
@@ -240,10 +235,7 @@ def test_the_production_profile_starts_answers_through_nginx_and_stops_on_sigter
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and any(port_in_use(p) for p in ports.values()):
-        time.sleep(0.5)
-    assert not [name for name, port in ports.items() if port_in_use(port)], "".join(lines)
+    assert not ports_still_open(ports), "".join(lines)
 
 
 def profile_variables() -> set:

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -17,14 +16,9 @@ from typing import Dict, Iterator, List
 
 import pytest
 
-from conftest import MODEL, free_port, say
+from conftest import MODEL, free_port, port_in_use, ports_still_open, say
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def port_in_use(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def launch(ports: Dict[str, int], **settings: str) -> subprocess.Popen:
@@ -104,10 +98,7 @@ def test_sigterm_stops_every_server_it_started() -> None:
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and any(port_in_use(p) for p in ports.values()):
-        time.sleep(0.5)
-    assert not [name for name, port in ports.items() if port_in_use(port)]
+    assert not ports_still_open(ports)
 
 
 def test_a_taken_port_is_reported_clearly() -> None:
