@@ -40,7 +40,7 @@ def consecutive_fallbacks(events: Iterable[Dict[str, Any]]) -> int:
 
 
 def ranked_topic_ids(latest_message: Dict[str, Any]) -> List[str]:
-    """FAQ topics the ResponseSelector found likeliest, best first."""
+    """FAQ topics the classifier found likeliest, best first."""
     selectors = latest_message.get("response_selector") or {}
     ranking: List[Dict[str, Any]] = []
     for key in ("faq", "default"):

@@ -27,11 +27,11 @@ FOLLOW_UP_PREFIX = "followup_"
 
 
 def selected_topic(latest_message: Dict[str, Any]) -> Tuple[Optional[str], float]:
-    """The FAQ topic the ResponseSelector chose for the latest message, and how sure it was.
+    """The FAQ topic chosen for the latest message, and how sure the classifier was.
 
-    Rasa 3.6 keys the selection by the retrieval intent ("faq") when the
-    ResponseSelector is configured with `retrieval_intent: faq`, else by
-    "default"; the chosen key looks like "faq/rash". A selection without a
+    The selection has the shape of Rasa's ResponseSelector output (our
+    SentenceClassifier gives the same): keyed by the retrieval intent ("faq")
+    when one is configured, else by "default"; the chosen key looks like "faq/rash". A selection without a
     confidence (a test or a hand-written story) counts as sure.
     """
     selector = latest_message.get("response_selector") or {}
@@ -174,6 +174,13 @@ class ActionFollowUp(Action):
         named = described_terms(tracker)
         if named and kind in follow_ups.kinds:
             return self.about_named_terms(dispatcher, tracker, named, kind)
+        in_context = topic is not None
+        if not in_context:
+            # "how long before he goes into remission?" asked first: about the
+            # topic its own words point to, when the classifier is sure enough.
+            own_topic, confidence = selected_topic(tracker.latest_message)
+            if confidence >= load_topic_menu().min_confidence:
+                topic = topics.get(own_topic or "")
         if kind not in follow_ups.kinds or (topic is None and not follow_ups.defaults[kind].topic):
             offer_topics(dispatcher)
             return []
@@ -182,7 +189,7 @@ class ActionFollowUp(Action):
             answer = follow_ups.defaults[kind]
         else:
             answer = follow_ups.answer(topic.id, kind)
-            if answer.topic == topic.id:
+            if answer.topic == topic.id and in_context:
                 # e.g. "and for the skin?" right after the skin answer: say all we know.
                 answer = follow_ups.defaults["more"]
         send_answer(dispatcher, answer, title=topic.title if topic else "")

@@ -1,4 +1,4 @@
-"""Pretrained sentence features for DIET and the ResponseSelector.
+"""Pretrained sentence features for the intent and topic classifier.
 
 Rasa's LanguageModelFeaturizer takes BERT's [CLS] vector as the sentence
 feature. all-MiniLM-L6-v2 was trained to compare sentences by the *mean* of

@@ -1,8 +1,8 @@
 """Sends messages made mostly of words the assistant has never seen to the fallback.
 
-DIET is often very sure of itself on keyboard mashing ("asdf jkl" can come
-out as `affirm` at 0.6, or as a JDM question at 1.0), so confidence alone
-cannot catch it. This component learns the words of the training examples
+A classifier can be sure of itself on keyboard mashing (DIET, our first one,
+read "asdf jkl" as `affirm` at 0.6, or as a JDM question at 1.0), so
+confidence alone cannot catch it. This component learns the words of the training examples
 and, when too few of a message's words are known (or close to a known word,
 so typos still count), sets the intent to `nlu_fallback` as Rasa's
 FallbackClassifier does. Words inside an entity from the project's spaCy

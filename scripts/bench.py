@@ -79,7 +79,7 @@ PROFILE_PARTS: Sequence[Tuple[str, Sequence[str]]] = (
     ("remote actions: the HTTP call to the action server", ("(rasa/utils/endpoints", "(aiohttp/")),
     ("actions run by Rasa: built-in actions, responses", ("(rasa/core/actions/", "(rasa/core/nlg/")),
     ("NLU: sentence encoder (MiniLM)", ("(components/sentence_embeddings", "lm_featurizer.py")),
-    ("NLU: DIET / ResponseSelector", ("(rasa/nlu/classifiers/diet", "(rasa/nlu/selectors")),
+    ("NLU: intent and topic classifier", ("(components/sentence_classifier", "(sklearn/")),
     ("NLU: other components", ("(rasa/nlu/", "(spacy/", "(components/")),
     ("tracker store (SQLAlchemy, SQLite)", ("tracker_store", "(sqlalchemy/", "sqlite3")),
     ("dialogue policies", ("(rasa/core/policies", "(rasa/core/featurizers")),

@@ -241,6 +241,27 @@ def test_follow_up_without_a_topic_asks_what_they_want_to_know(dispatcher, domai
     assert events == []
 
 
+def own_topic_follow_up(kind: str, topic: str, confidence: float):
+    """A follow-up asked first whose own words point to `topic` with this confidence."""
+    tracker = follow_up(kind, None)
+    tracker.latest_message["response_selector"] = {
+        "default": {"response": {"intent_response_key": f"faq/{topic}", "confidence": confidence}}
+    }
+    return tracker
+
+
+def test_follow_up_asked_first_is_about_the_topic_its_own_words_point_to(dispatcher, domain) -> None:
+    """ "how long before he goes into remission?" with no topic before it."""
+    run(ActionFollowUp(), own_topic_follow_up("how_long", "outlook", 0.72), dispatcher, domain)
+    assert shown(dispatcher, domain)[0] == knowledge.load_follow_ups().answer("outlook", "how_long").text
+    assert "remission" in shown(dispatcher, domain)[0]
+
+
+def test_follow_up_asked_first_with_an_unsure_topic_asks_what_they_want_to_know(dispatcher, domain) -> None:
+    run(ActionFollowUp(), own_topic_follow_up("how_long", "outlook", 0.2), dispatcher, domain)
+    assert "What would you like to know about?" in dispatcher.messages[0]["text"]
+
+
 def test_skin_follow_up_without_a_topic_answers_about_skin_treatment(dispatcher, domain) -> None:
     events = run(ActionFollowUp(), follow_up("skin", None), dispatcher, domain)
     assert [m.get("response") for m in dispatcher.messages] == ["utter_faq/skin_treatment"]

@@ -1,0 +1,231 @@
+"""Intent and FAQ-topic classifier: logistic regression on sentence features.
+
+One multinomial logistic regression over the whole message's features (the
+MiniLM sentence embedding and the word and character counts, each block scaled
+to unit length) predicts the fine label: an intent, or a retrieval intent's
+topic such as "faq/rash". It replaces DIET and the ResponseSelector because on
+our data it generalises better (5-fold cross-validation on data/nlu, measured
+with scripts/evaluate.py) and costs one small matrix product per message.
+
+The output has the shape Rasa's own components give, so the fallback, the
+actions, `rasa test` and the other components read it unchanged: the intent
+(topic probabilities summed into their retrieval intent), the intent ranking,
+and a "default" response selection whose topic confidences are conditional on
+the retrieval intent, as the ResponseSelector's are.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from typing import Any, Dict, List, Optional, Text, Tuple, Type
+
+import numpy as np
+import scipy.sparse
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.featurizers.featurizer import Featurizer
+from rasa.shared.nlu.constants import (
+    FEATURE_TYPE_SENTENCE,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    INTENT_RESPONSE_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.linear_model import LogisticRegression
+
+logger = logging.getLogger(__name__)
+
+WEIGHTS_FILE = "weights.npz"
+LABELS_FILE = "labels.json"
+RESPONSE_SELECTOR = "response_selector"
+SELECTOR_KEY = "default"  # the key Rasa's ResponseSelector uses without `retrieval_intent`
+
+
+def sentence_features(message: Message, sparse_weight: float) -> Optional[scipy.sparse.csr_matrix]:
+    """The message's sentence features as one row: each featurizer's block at unit length.
+
+    Blocks are ordered by featurizer, dense first, so training and prediction
+    line up. Unit length keeps a long message's counts from outweighing the
+    embedding; `sparse_weight` sets how much the counts count beside it.
+    """
+    blocks = sorted(
+        (f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE),
+        key=lambda f: (f.is_sparse(), f.origin if isinstance(f.origin, str) else ",".join(f.origin)),
+    )
+    if not blocks:
+        return None
+    rows = []
+    for block in blocks:
+        row = scipy.sparse.csr_matrix(block.features, dtype=np.float64)
+        norm = float(np.sqrt(row.multiply(row).sum()))
+        scale = (sparse_weight if block.is_sparse() else 1.0) / norm if norm > 0 else 0.0
+        rows.append(row * scale)
+    return scipy.sparse.hstack(rows, format="csr")
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class SentenceClassifier(GraphComponent, IntentClassifier):
+    """Predicts intents and retrieval-intent topics from sentence features."""
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        """Needs sentence features: the count and sentence-embedding featurizers before it."""
+        return [Featurizer]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            # inverse regularisation strength of the logistic regression
+            "C": 30.0,
+            # weight of each count-featurizer block beside the embedding (both at unit length)
+            "sparse_weight": 0.5,
+            # intents listed in the ranking
+            "ranking_length": 10,
+            "max_iter": 3000,
+        }
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        labels: Optional[List[str]] = None,
+        weights: Optional[np.ndarray] = None,
+        bias: Optional[np.ndarray] = None,
+        responses: Optional[Dict[str, List[Dict[str, Any]]]] = None,
+    ) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._storage = model_storage
+        self._resource = resource
+        self._labels: List[str] = labels or []
+        self._weights = weights
+        self._bias = bias
+        self._responses = responses or {}
+        self._retrieval_intents = sorted({label.split("/", 1)[0] for label in self._labels if "/" in label})
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SentenceClassifier:
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> SentenceClassifier:
+        try:
+            with model_storage.read_from(resource) as directory:
+                stored = json.loads((directory / LABELS_FILE).read_text(encoding="utf-8"))
+                with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as arrays:
+                    weights, bias = arrays["weights"], arrays["bias"]
+        except (ValueError, OSError, KeyError) as error:
+            # Rasa loads an untrained component for a model trained without NLU data.
+            logger.warning("No trained classifier in the model (%s): every message is unclassified", error)
+            return cls(config, model_storage, resource)
+        return cls(config, model_storage, resource, stored["labels"], weights, bias, stored["responses"])
+
+    def train(self, training_data: TrainingData) -> Resource:
+        rows, labels = [], []
+        for example in training_data.intent_examples:
+            features = sentence_features(example, self._config["sparse_weight"])
+            if features is not None:
+                rows.append(features)
+                labels.append(example.get(INTENT_RESPONSE_KEY) or example.get(INTENT))
+        if len(set(labels)) < 2:
+            logger.warning("Fewer than two intents in the training data: the classifier is not trained")
+            return self._resource
+        model = LogisticRegression(C=self._config["C"], max_iter=self._config["max_iter"])
+        model.fit(scipy.sparse.vstack(rows, format="csr"), labels)
+        weights, bias = np.asarray(model.coef_), np.asarray(model.intercept_)
+        if len(model.classes_) == 2:  # one row for the second class: as softmax rows, [0, w]
+            weights, bias = np.vstack([np.zeros_like(weights), weights]), np.concatenate([[0.0], bias])
+        self._labels, self._weights, self._bias = [str(label) for label in model.classes_], weights, bias
+        self._retrieval_intents = sorted({label.split("/", 1)[0] for label in self._labels if "/" in label})
+        self._responses = {
+            label: list(training_data.responses.get(f"utter_{label}", [])) for label in self._labels if "/" in label
+        }
+        with self._storage.write_to(self._resource) as directory:
+            np.savez(directory / WEIGHTS_FILE, weights=weights, bias=bias)
+            (directory / LABELS_FILE).write_text(
+                json.dumps({"labels": self._labels, "responses": self._responses}), encoding="utf-8"
+            )
+        return self._resource
+
+    def probabilities(self, message: Message) -> Optional[np.ndarray]:
+        """The probability of each fine label, or None for a message without features."""
+        if self._weights is None or self._bias is None:
+            return None
+        features = sentence_features(message, self._config["sparse_weight"])
+        if features is None or features.shape[1] != self._weights.shape[1]:
+            return None
+        scores = np.asarray(features @ self._weights.T).ravel() + self._bias
+        scores = np.exp(scores - scores.max())
+        return np.asarray(scores / scores.sum())
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            probabilities = self.probabilities(message)
+            if probabilities is None:
+                message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+                continue
+            intents, topics = self._group(probabilities)
+            ranking = [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: p} for name, p in intents]
+            message.set(INTENT, dict(ranking[0]), add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking[: self._config["ranking_length"]], add_to_output=True)
+            if self._retrieval_intents:
+                message.set(RESPONSE_SELECTOR, self._selection(intents, topics), add_to_output=True)
+        return messages
+
+    def _group(self, probabilities: np.ndarray) -> Tuple[List[Tuple[str, float]], Dict[str, List[Tuple[str, float]]]]:
+        """Intents best first (a retrieval intent sums its topics) and each retrieval intent's topics."""
+        intents: Dict[str, float] = defaultdict(float)
+        topics: Dict[str, List[Tuple[str, float]]] = defaultdict(list)
+        for label, p in zip(self._labels, probabilities.tolist(), strict=True):
+            intent = label.split("/", 1)[0]
+            intents[intent] += p
+            if "/" in label:
+                topics[intent].append((label, p))
+        return sorted(intents.items(), key=lambda item: -item[1]), topics
+
+    def _selection(
+        self, intents: List[Tuple[str, float]], topics: Dict[str, List[Tuple[str, float]]]
+    ) -> Dict[str, Any]:
+        """The response selection of the likeliest retrieval intent, as the ResponseSelector gives it."""
+        intent = next(name for name, _ in intents if name in self._retrieval_intents)
+        total = sum(p for _, p in topics[intent]) or 1.0
+        ranked = sorted(((label, p / total) for label, p in topics[intent]), key=lambda item: -item[1])
+        best, confidence = ranked[0]
+        return {
+            "all_retrieval_intents": self._retrieval_intents,
+            SELECTOR_KEY: {
+                "response": {
+                    "responses": self._responses.get(best, []),
+                    PREDICTED_CONFIDENCE_KEY: confidence,
+                    INTENT_RESPONSE_KEY: best,
+                    "utter_action": f"utter_{best}",
+                },
+                "ranking": [
+                    {PREDICTED_CONFIDENCE_KEY: p, INTENT_RESPONSE_KEY: label}
+                    for label, p in ranked[: self._config["ranking_length"]]
+                ],
+            },
+        }
