@@ -216,6 +216,12 @@ CHILD_MEDICINE = [
     "can i stop his hydroxychloroqine for the summer",
     "my son missed his metotrexat shot on friday",
     "should i give her prednisalone twice today",
+    # food, drink, herbs and supplements with a medicine
+    "is grapefruit ok for my son while he's on tacrolimus?",
+    "can my 16 year old drink alcohol at a party while taking methotrexate",
+    "can she have turmeric capsules with her jdm medicines",
+    "my daughter is on steroids, can she take a multivitamin too?",
+    "can i give him fish oil alongside his treatment",
 ]
 # A dose or change question naming a medicine: the care team, then that medicine's
 # general fact (terms.yml `dose_answer`, else `answer`) and no other medicine's.
@@ -294,6 +300,9 @@ def test_guard_sends_questions_about_a_childs_medicine_to_the_care_team(guard: R
         "can my son have the flu jab while taking methotrexate?",
         "how much sunscreen should my son wear?",
         "is ivig a blood product?",
+        "can vitamins help jdm?",
+        "is fish oil good for children with jdm",
+        "should she drink more milk for her bones",
     ],
 )
 def test_guard_leaves_general_medicine_questions_alone(guard: RedFlagGuard, text: str) -> None:
