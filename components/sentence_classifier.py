@@ -110,7 +110,11 @@ class SentenceClassifier(GraphComponent, IntentClassifier):
         self._weights = weights
         self._bias = bias
         self._responses = responses or {}
-        self._retrieval_intents = sorted({label.split("/", 1)[0] for label in self._labels if "/" in label})
+
+    @property
+    def _retrieval_intents(self) -> List[str]:
+        """Retrieval intents ("faq"): the labels with a topic after a slash."""
+        return sorted({label.split("/", 1)[0] for label in self._labels if "/" in label})
 
     @classmethod
     def create(
@@ -158,7 +162,6 @@ class SentenceClassifier(GraphComponent, IntentClassifier):
         if len(model.classes_) == 2:  # one row for the second class: as softmax rows, [0, w]
             weights, bias = np.vstack([np.zeros_like(weights), weights]), np.concatenate([[0.0], bias])
         self._labels, self._weights, self._bias = [str(label) for label in model.classes_], weights, bias
-        self._retrieval_intents = sorted({label.split("/", 1)[0] for label in self._labels if "/" in label})
         self._responses = {
             label: list(training_data.responses.get(f"utter_{label}", [])) for label in self._labels if "/" in label
         }
