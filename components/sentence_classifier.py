@@ -50,8 +50,8 @@ RESPONSE_SELECTOR = "response_selector"
 SELECTOR_KEY = "default"  # the key Rasa's ResponseSelector uses without `retrieval_intent`
 
 
-def sentence_features(message: Message, sparse_weight: float) -> Optional[scipy.sparse.csr_matrix]:
-    """The message's sentence features as one row: each featurizer's block at unit length.
+def feature_blocks(message: Message, sparse_weight: float) -> List[Tuple[Any, float]]:
+    """The message's sentence features, one block per featurizer, each with the scale that makes it unit length.
 
     Blocks are ordered by featurizer, dense first, so training and prediction
     line up. Unit length keeps a long message's counts from outweighing the
@@ -61,15 +61,22 @@ def sentence_features(message: Message, sparse_weight: float) -> Optional[scipy.
         (f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE),
         key=lambda f: (f.is_sparse(), f.origin if isinstance(f.origin, str) else ",".join(f.origin)),
     )
+    scaled = []
+    for block in blocks:
+        features = block.features.tocsr() if block.is_sparse() else block.features  # CSR: duplicates summed
+        norm = float(np.sqrt(np.square(features.data if block.is_sparse() else features, dtype=np.float64).sum()))
+        scaled.append((features, (sparse_weight if block.is_sparse() else 1.0) / norm if norm > 0 else 0.0))
+    return scaled
+
+
+def sentence_features(message: Message, sparse_weight: float) -> Optional[scipy.sparse.csr_matrix]:
+    """The message's sentence features as one row (for training): the scaled blocks side by side."""
+    blocks = feature_blocks(message, sparse_weight)
     if not blocks:
         return None
-    rows = []
-    for block in blocks:
-        row = scipy.sparse.csr_matrix(block.features, dtype=np.float64)
-        norm = float(np.sqrt(row.multiply(row).sum()))
-        scale = (sparse_weight if block.is_sparse() else 1.0) / norm if norm > 0 else 0.0
-        rows.append(row * scale)
-    return scipy.sparse.hstack(rows, format="csr")
+    return scipy.sparse.hstack(
+        [scipy.sparse.csr_matrix(features, dtype=np.float64) * scale for features, scale in blocks], format="csr"
+    )
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -107,9 +114,15 @@ class SentenceClassifier(GraphComponent, IntentClassifier):
         self._storage = model_storage
         self._resource = resource
         self._labels: List[str] = labels or []
-        self._weights = weights
-        self._bias = bias
+        self._set_weights(weights, bias)
         self._responses = responses or {}
+
+    def _set_weights(self, weights: Optional[np.ndarray], bias: Optional[np.ndarray]) -> None:
+        # Kept one row per feature, in memory order: a sparse row times a
+        # transposed (non-contiguous) matrix made scipy copy all of it on every
+        # message (1.7 ms instead of 0.01).
+        self._weights = None if weights is None else np.ascontiguousarray(weights.T)
+        self._bias = bias
 
     @property
     def _retrieval_intents(self) -> List[str]:
@@ -161,7 +174,8 @@ class SentenceClassifier(GraphComponent, IntentClassifier):
         weights, bias = np.asarray(model.coef_), np.asarray(model.intercept_)
         if len(model.classes_) == 2:  # one row for the second class: as softmax rows, [0, w]
             weights, bias = np.vstack([np.zeros_like(weights), weights]), np.concatenate([[0.0], bias])
-        self._labels, self._weights, self._bias = [str(label) for label in model.classes_], weights, bias
+        self._labels = [str(label) for label in model.classes_]
+        self._set_weights(weights, bias)
         self._responses = {
             label: list(training_data.responses.get(f"utter_{label}", [])) for label in self._labels if "/" in label
         }
@@ -176,10 +190,16 @@ class SentenceClassifier(GraphComponent, IntentClassifier):
         """The probability of each fine label, or None for a message without features."""
         if self._weights is None or self._bias is None:
             return None
-        features = sentence_features(message, self._config["sparse_weight"])
-        if features is None or features.shape[1] != self._weights.shape[1]:
+        blocks = feature_blocks(message, self._config["sparse_weight"])
+        if not blocks or sum(features.shape[1] for features, _ in blocks) != self._weights.shape[0]:
             return None
-        scores = np.asarray(features @ self._weights.T).ravel() + self._bias
+        # Block by block against the matching rows of the weights: the same
+        # product as sentence_features(...) @ weights, without building that row.
+        scores, start = self._bias.astype(np.float64), 0
+        for features, scale in blocks:
+            end = start + features.shape[1]
+            scores = scores + scale * np.asarray(features @ self._weights[start:end]).ravel()
+            start = end
         scores = np.exp(scores - scores.max())
         return np.asarray(scores / scores.sum())
 

@@ -18,7 +18,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
+# What every server gets besides the caller's environment. One BLAS thread: a
+# Rasa server answers one message at a time on the CPU, and OpenBLAS's idle
+# workers spin after each small product, which doubled the server's CPU per
+# message (README, Performance). Several servers use the cores instead.
+SERVER_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "OPENBLAS_NUM_THREADS": "1"}
 
 
 def free_port() -> int:
@@ -96,6 +103,14 @@ class Servers(Dict[str, str]):
         return kb / 1024
 
 
+def served_endpoints(actions_url: str, tracker_db: Path) -> Dict[str, Any]:
+    """`make run`'s endpoints.yml with this action server and tracker store, so tests measure what runs."""
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    endpoints["action_endpoint"]["url"] = f"{actions_url}/webhook"
+    endpoints["tracker_store"]["db"] = str(tracker_db)
+    return endpoints
+
+
 @contextmanager
 def running_servers(
     model: Path, workdir: Path, web: bool = True, env: Optional[Dict[str, str]] = None
@@ -109,11 +124,8 @@ def running_servers(
     ports = {name: free_port() for name in ["rasa", "actions"] + (["web"] if web else [])}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
-        f"action_endpoint:\n  url: \"{urls['actions']}/webhook\"\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: \"{workdir / 'tracker.db'}\"\n"
-    )
-    server_env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
+    endpoints.write_text(yaml.safe_dump(served_endpoints(urls["actions"], workdir / "tracker.db")))
+    server_env = {**os.environ, **SERVER_ENV, **(env or {})}
     # `python -m rasa`: the `rasa` console script may belong to another venv (copied venvs).
     rasa = [sys.executable, "-m", "rasa"]
     commands = {

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from live_servers import ROOT, Servers, wait_for  # noqa: E402
+from live_servers import ROOT, SERVER_ENV, Servers, wait_for  # noqa: E402
 
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 ENDPOINTS = ROOT / "endpoints.production.yml"
@@ -251,13 +251,12 @@ class Stack(Servers):
                 *(["--cors", *cors] if cors else []),
                 *(api_args or []),
             ]
-        server_env = dict(
-            env or os.environ,
-            RASA_TELEMETRY_ENABLED="false",
-            TF_CPP_MIN_LOG_LEVEL="2",
-            SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        server_env = {
+            **(env or os.environ),
+            **SERVER_ENV,
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             **settings.server_env(),
-        )
+        }
         super().__init__(urls, workdir, commands, server_env)
         self.settings = settings
 

@@ -21,6 +21,9 @@ RASA_AUTH_TOKEN=${RASA_AUTH_TOKEN:-}
 # No usage data leaves the machine; quiet TensorFlow and SQLAlchemy's 2.0 notice (as the Makefile does).
 export RASA_TELEMETRY_ENABLED=false
 export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
+# One BLAS thread per server: idle OpenBLAS workers spin after each small
+# product and doubled the CPU a message costs (README, Performance).
+export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 export SQLALCHEMY_SILENCE_UBER_WARNING=1
 mode=${1:-run}
 

@@ -115,3 +115,21 @@ def test_tokens_made_of_characters_bert_drops_still_get_a_feature_row(featurizer
     sequence, sentence = message.get_dense_features("text")
     assert sequence.features.shape[0] == len(message.get("text_tokens"))
     assert sentence.features.shape == (1, 384)
+
+
+def test_the_onnx_encoder_gives_the_reference_models_token_vectors() -> None:
+    """The hand-written ONNX graph against Hugging Face's own BertModel on the same verified weights."""
+    from transformers import BertTokenizer, TFBertModel
+
+    from components.onnx_encoder import load_encoder
+
+    tokenizer = BertTokenizer.from_pretrained(str(MODEL_DIR))
+    texts = ["my daughter has a purple rash on her eyelids, is that jdm?", "why?"]
+    ids = [tokenizer(text)["input_ids"] for text in texts]
+    width = max(map(len, ids))
+    padded = np.array([row + [tokenizer.unk_token_id] * (width - len(row)) for row in ids])
+    mask = np.array([[1] * len(row) + [0] * (width - len(row)) for row in ids])
+    ours = load_encoder(MODEL_DIR)(padded, mask)
+    reference = TFBertModel.from_pretrained(str(MODEL_DIR))(padded, attention_mask=mask)[0].numpy()
+    for row, length in enumerate(map(len, ids)):  # padding positions are never read
+        assert np.abs(ours[row, :length] - reference[row, :length]).max() < 1e-4

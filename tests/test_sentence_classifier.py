@@ -114,6 +114,23 @@ def test_the_loaded_classifier_predicts_what_the_trained_one_did(tmp_path: Path)
         assert [r["confidence"] for r in before] == pytest.approx([r["confidence"] for r in after])
 
 
+def test_a_message_scores_as_scikit_learn_scores_its_training_row(tmp_path: Path) -> None:
+    """Prediction works block by block; it must equal the model fitted on whole rows."""
+    from sklearn.linear_model import LogisticRegression
+
+    data = training_data()
+    rows = scipy.sparse.vstack([sentence_features(m, 0.5) for m in data.training_examples], format="csr")
+    labels = [m.get("intent_response_key") or m.get("intent") for m in data.training_examples]
+    reference = LogisticRegression(C=30, max_iter=1000).fit(rows, labels)
+    storage = LocalModelStorage(tmp_path)
+    SentenceClassifier.create({"C": 30, "sparse_weight": 0.5}, storage, RESOURCE, CONTEXT).train(data)
+    classifier = SentenceClassifier.load({"C": 30, "sparse_weight": 0.5}, storage, RESOURCE, CONTEXT)
+    for direction in DIRECTIONS.values():
+        new = message(direction, counts=5)
+        expected = reference.predict_proba(sentence_features(new, 0.5))[0]
+        assert classifier.probabilities(new) == pytest.approx(expected, abs=1e-6)
+
+
 def test_two_intents_are_enough(tmp_path: Path) -> None:
     storage = LocalModelStorage(tmp_path)
     examples = [message(d, label, counts=n) for label, d in (("greet", 0), ("emergency", 3)) for n in range(1, 9)]
