@@ -67,6 +67,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from components.cached_tracker_store import CachedSQLTrackerStore
+
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS_ENV = "JDM_MAX_MESSAGE_CHARS"
@@ -283,6 +285,8 @@ def delete_conversation(store: TrackerStore, sender: str) -> None:
             event = store.SQLEvent
             session.query(event).filter(event.sender_id == sender).delete(synchronize_session=False)
             session.commit()
+        if isinstance(store, CachedSQLTrackerStore):
+            store.evict(sender)  # nothing of it stays in memory either
     elif isinstance(store, InMemoryTrackerStore):
         store.store.pop(sender, None)
     else:

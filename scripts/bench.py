@@ -5,6 +5,7 @@
     .venv/bin/python scripts/bench.py --profile --levels 10        # py-spy on both servers at 10 concurrent
     .venv/bin/python scripts/bench.py --url http://host:5005       # servers someone else started
     .venv/bin/python scripts/bench.py --dry-run                    # a stub server: checks the tool itself
+    .venv/bin/python scripts/bench.py --production no               # the default profile only
 
 Starts the action server and the Rasa server as `make run` does
 (scripts/live_servers.py: the trained model, a fresh SQLite tracker store),
@@ -16,12 +17,18 @@ up to N messages in flight). Prints latency percentiles per message, sustained
 messages a second, errors, the servers' memory and CPU per message, training
 time and the quality headline of `make evaluate`, each beside its target in
 issue 13, and writes results/bench/bench.json and bench.png.
+
+Then, when PostgreSQL, Redis and nginx are there (`--production auto`), it
+does the same against the production profile (scripts/production.py: two
+Rasa servers behind nginx, conversations in PostgreSQL, locks in Redis, in a
+database of its own, `jdm_bench`, emptied first) and prints both side by side.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import itertools
 import json
 import math
@@ -43,7 +50,10 @@ import aiohttp
 import yaml
 from aiohttp import web
 
-from live_servers import running_servers  # beside this file (the tests put scripts/ on sys.path)
+# beside this file (the tests put scripts/ on sys.path)
+from live_servers import free_port, running_servers, two_free_ports
+from production import ProfileError, Stack, check_nginx, check_redis, ensure_database
+from production import Settings as ProfileSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,6 +65,7 @@ TRAINING_RECORD = ROOT / "models" / "jdm.train.json"
 TRAINING_DATA = ["data/nlu", "data/rules", "data/stories"]  # as the Makefile's TRAINING_DATA
 EVALUATION = ROOT / "results" / "evaluation"
 MB = 1024 * 1024
+BENCH_DATABASE = "jdm_bench"  # the production profile's run writes here (emptied first), never to `jdm`
 
 # Issue 13's targets on the 2-core machine.
 TARGET_P95_MS_AT_10 = 150.0
@@ -80,8 +91,8 @@ PROFILE_PARTS: Sequence[Tuple[str, Sequence[str]]] = (
     ("actions run by Rasa: built-in actions, responses", ("(rasa/core/actions/", "(rasa/core/nlg/")),
     ("NLU: sentence encoder (MiniLM)", ("(components/sentence_embeddings", "lm_featurizer.py")),
     ("NLU: intent and topic classifier", ("(components/sentence_classifier", "(sklearn/")),
+    ("tracker store (SQLAlchemy, SQLite or PostgreSQL)", ("tracker_store", "(sqlalchemy/", "sqlite3", "(psycopg2/")),
     ("NLU: other components", ("(rasa/nlu/", "(spacy/", "(components/")),
-    ("tracker store (SQLAlchemy, SQLite)", ("tracker_store", "(sqlalchemy/", "sqlite3")),
     ("dialogue policies", ("(rasa/core/policies", "(rasa/core/featurizers")),
     ("Rasa's graph runner (dask)", ("(rasa/engine/", "(dask/")),
     (
@@ -711,7 +722,9 @@ def check_targets(report: Dict[str, Any]) -> List[Dict[str, Any]]:
             None if seconds is None else seconds <= TARGET_TRAINING_S,
         )
     )
-    rss = at50["rss_mb_end"].get("rasa") if at50 else None
+    # The largest Rasa server (the production profile runs several, each under the target).
+    rasa_rss = [mb for name, mb in at50["rss_mb_end"].items() if name.startswith("rasa")] if at50 else []
+    rss = max(rasa_rss) if rasa_rss else None
     rows.append(
         row(
             "Rasa server RSS after the 50 run",
@@ -722,6 +735,46 @@ def check_targets(report: Dict[str, Any]) -> List[Dict[str, Any]]:
         )
     )
     return rows
+
+
+def format_levels(levels: List[Dict[str, Any]]) -> List[str]:
+    lines = ["conc answered   msg/s     p50     p95     p99   errors (" + "/".join(ERROR_KINDS) + ")"]
+    lines += [level_line(lv) for lv in levels]
+    lines.append("  latency in ms per message, of answered messages; msg/s: answered messages / level's wall time")
+    cpu = {lv["concurrency"]: lv["cpu_ms_per_message"] for lv in levels if lv["cpu_ms_per_message"]}
+    if cpu:
+        per_level = "; ".join(
+            f"{c}: " + ", ".join(f"{name} {ms:.0f} ms" for name, ms in parts.items() if ms is not None)
+            for c, parts in cpu.items()
+        )
+        lines.append(f"  server CPU per answered message by concurrency: {per_level}")
+    return lines
+
+
+def format_targets(targets: List[Dict[str, Any]]) -> List[str]:
+    return [f"  {t['name']:<36} {t['shown']:<26} target {t['target']:<26} {t['status']}" for t in targets]
+
+
+def format_memory(memory: Dict[str, Dict[str, Any]]) -> List[str]:
+    if not memory:
+        return ["  server memory: not measured (servers not started by the bench)"]
+    return [f"  {name} server memory: peak {mb['peak']} MB, at the end {mb['end']} MB" for name, mb in memory.items()]
+
+
+def side_by_side(default: List[Dict[str, Any]], production: List[Dict[str, Any]]) -> List[str]:
+    """Each level's throughput and latency in both profiles, on one line."""
+    by_level = {lv["concurrency"]: lv for lv in production}
+    lines = ["conc   default: msg/s   p50   p95    production: msg/s   p50   p95"]
+    for lv in default:
+        other = by_level.get(lv["concurrency"])
+        if other is None:
+            continue
+        cells = []
+        for level_summary in (lv, other):
+            lat = level_summary["latency_ms"]
+            cells.append(f"{level_summary['messages_per_s'] or 0:15.1f} {lat['p50'] or 0:5.0f} {lat['p95'] or 0:5.0f}")
+        lines.append(f"{lv['concurrency']:4d} {cells[0]}    {cells[1]}")
+    return lines
 
 
 def format_report(report: Dict[str, Any]) -> str:
@@ -735,26 +788,12 @@ def format_report(report: Dict[str, Any]) -> str:
         f"{machine['load_end']:.2f} at the end (other work on the machine makes figures noisy)"
     )
     lines.append(f"  model {report['model']}, {report['conversations']}")
-    lines += ["", "conc answered   msg/s     p50     p95     p99   errors (" + "/".join(ERROR_KINDS) + ")"]
-    lines += [level_line(lv) for lv in report["levels"]]
-    lines.append("  latency in ms per message, of answered messages; msg/s: answered messages / level's wall time")
-    cpu = {lv["concurrency"]: lv["cpu_ms_per_message"] for lv in report["levels"] if lv["cpu_ms_per_message"]}
-    if cpu:
-        per_level = "; ".join(
-            f"{c}: " + ", ".join(f"{name} {ms:.0f} ms" for name, ms in parts.items() if ms is not None)
-            for c, parts in cpu.items()
-        )
-        lines.append(f"  server CPU per answered message by concurrency: {per_level}")
-    lines += ["", "Targets (issue 13)"]
-    for t in report["targets"]:
-        lines.append(f"  {t['name']:<36} {t['shown']:<26} target {t['target']:<26} {t['status']}")
+    lines += ["", "Default profile (`make run`: one Rasa server, SQLite)"]
+    lines += format_levels(report["levels"])
+    lines += ["", "Targets (issue 13), default profile"]
+    lines += format_targets(report["targets"])
     lines.append(f"  training time source: {report['training']['source']}")
-    memory = report["memory_mb"]
-    for name in ("rasa", "actions"):
-        if name in memory:
-            lines.append(f"  {name} server memory: peak {memory[name]['peak']} MB, at the end {memory[name]['end']} MB")
-    if not memory:
-        lines.append("  server memory: not measured (servers not started by the bench)")
+    lines += format_memory(report["memory_mb"])
     q = report["quality"]
     if q:
         same = {True: "this model", False: "an older model", None: "model unknown"}[q.get("same_model")]
@@ -764,36 +803,47 @@ def format_report(report: Dict[str, Any]) -> str:
         )
     else:
         lines.append("  quality: no results/evaluation/summary.json (run `make evaluate`)")
-    lines.append(f"  production profile: {report['production_profile']}")
+    production = report.get("production")
+    lines += ["", f"Production profile: {report['production_profile']}"]
+    if production:
+        lines.append(f"  cold start to first answer through nginx: {production['cold_start_s']} s")
+        lines += format_levels(production["levels"])
+        lines += ["", "Targets (issue 13), production profile"]
+        lines += format_targets(production["targets"])
+        lines += format_memory(production["memory_mb"])
+        lines += ["", "Side by side (latency in ms)"]
+        lines += side_by_side(report["levels"], production["levels"])
     lines.append(f"\nWritten: {report['written']['json']} and {report['written']['png']}")
     return "\n".join(lines)
 
 
-def write_plot(levels: List[Dict[str, Any]], path: Path, title: str) -> None:
-    """Latency percentiles and throughput against concurrency, with issue 13's targets."""
+def write_plot(profiles: Dict[str, List[Dict[str, Any]]], path: Path, title: str) -> None:
+    """Latency (p50, p95) and throughput against concurrency for each profile, with issue 13's targets."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.ticker import NullLocator
 
-    conc = [lv["concurrency"] for lv in levels]
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for q, style in (("p50", "o-"), ("p95", "s-"), ("p99", "^-")):
-        values = [lv["latency_ms"][q] for lv in levels]
-        left.plot(conc, [math.nan if v is None else v for v in values], style, label=q)
+    conc: List[int] = []
+    for (name, levels), line in zip(profiles.items(), ("-", "--"), strict=False):
+        conc = sorted({*conc, *(lv["concurrency"] for lv in levels)})
+        x = [lv["concurrency"] for lv in levels]
+        for q, marker in (("p50", "o"), ("p95", "s")):
+            values = [lv["latency_ms"][q] for lv in levels]
+            left.plot(x, [math.nan if v is None else v for v in values], marker + line, label=f"{name} {q}")
+        right.plot(x, [lv["messages_per_s"] or 0 for lv in levels], "o" + line, label=name)
     left.axhline(
-        TARGET_P95_MS_AT_10, color="grey", linestyle="--", label=f"target p95 at 10: {TARGET_P95_MS_AT_10:g} ms"
+        TARGET_P95_MS_AT_10, color="grey", linestyle=":", label=f"target p95 at 10: {TARGET_P95_MS_AT_10:g} ms"
     )
     left.set(xlabel="concurrent conversations", ylabel="latency per message (ms)", title="Latency")
     left.set_yscale("log")
-    left.legend()
-    rates = [lv["messages_per_s"] or 0 for lv in levels]
-    right.plot(conc, rates, "o-", label="answered messages/s")
-    right.axhline(TARGET_MSG_S_AT_50, color="grey", linestyle="--", label=f"target at 50: {TARGET_MSG_S_AT_50:g}/s")
-    right.set(xlabel="concurrent conversations", ylabel="messages per second", title="Throughput")
+    left.legend(fontsize="small")
+    right.axhline(TARGET_MSG_S_AT_50, color="grey", linestyle=":", label=f"target at 50: {TARGET_MSG_S_AT_50:g}/s")
+    right.set(xlabel="concurrent conversations", ylabel="answered messages per second", title="Throughput")
     right.set_ylim(bottom=0)
-    right.legend()
+    right.legend(fontsize="small")
     for axis in (left, right):
         axis.set_xscale("log")
         axis.set_xticks(conc)
@@ -819,6 +869,12 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--url", help="drive this Rasa server instead of starting one (no cold start or memory)")
     parser.add_argument("--dry-run", action="store_true", help="drive a stub server: checks the tool, not Rasa")
     parser.add_argument("--stub-delay-ms", type=float, default=5, help="the stub's answer time (--dry-run)")
+    parser.add_argument(
+        "--production",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="also bench the production profile: auto (when PostgreSQL, Redis and nginx answer), yes, no",
+    )
     parser.add_argument("--train", action="store_true", help="measure `rasa train --force` first (minutes)")
     parser.add_argument("--profile", action="store_true", help="py-spy both servers during one level")
     parser.add_argument("--profile-at", type=int, default=10, help="the level to profile (default 10)")
@@ -834,6 +890,73 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     if args.profile and (args.url or args.dry_run):
         parser.error("--profile needs the servers the bench starts (not --url or --dry-run)")
     return args
+
+
+def bench_default_profile(model: Path, settings: Settings) -> Dict[str, Any]:
+    """`make run`'s servers: one Rasa server, the action server, a fresh SQLite tracker store."""
+    workdir = settings.out / "servers"  # the servers' logs stay here; the tracker store starts empty
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    print(f"starting the action and Rasa servers ({model.name}); logs in {workdir} ...", flush=True)
+    started = time.monotonic()
+    with running_servers(model, workdir, web=False) as urls:
+        pids = {name: server_pid(int(urls[name].rsplit(":", 1)[1])) for name in ("rasa", "actions")}
+        found = {name: pid for name, pid in pids.items() if pid is not None}
+        if len(found) < len(pids):
+            print(f"warning: no process found for {set(pids) - set(found)}: its memory is not measured")
+        return asyncio.run(drive(urls["rasa"], settings, found, started))
+
+
+def production_settings(env: Mapping[str, str]) -> ProfileSettings:
+    """The production profile as `JDM_PROFILE=production make run` starts it, on free ports and its own data.
+
+    The database and Redis come from the same variables as the profile's (DB_HOST, REDIS_HOST, ...), but
+    the bench writes to database `jdm_bench` and Redis database 2, never to the clinic's. All simulated
+    parents come from one address, so nginx's per-address rate limit is lifted.
+    """
+    return ProfileSettings.from_env(
+        {
+            **env,
+            "DB_NAME": BENCH_DATABASE,
+            "REDIS_DB": "2",
+            "RASA_SERVERS": "2",
+            "RASA_PORT": str(two_free_ports()),
+            "ACTIONS_PORT": str(free_port()),
+            "WEB_PORT": str(free_port()),
+            "NGINX_RATE_PER_SECOND": "100000",
+            "NGINX_BURST": "100000",
+        }
+    )
+
+
+def bench_production_profile(model: Path, settings: Settings, required: bool) -> Tuple[Optional[Dict[str, Any]], str]:
+    """The same levels through nginx to two Rasa servers; (measurements, what was run) or (None, why not)."""
+    try:
+        profile = production_settings(os.environ)
+        check_nginx()
+        check_redis(profile)
+        ensure_database(profile, fresh=True)
+    except (ProfileError, ImportError) as error:
+        if required:
+            raise SystemExit(f"error: the production profile cannot run: {error}") from None
+        print(f"production profile not run: {error}")
+        return None, f"not run: {error}"
+    workdir = settings.out / "production-servers"
+    shutil.rmtree(workdir, ignore_errors=True)
+    stack = Stack(profile, workdir, model)
+    described = (
+        f"{profile.rasa_servers} Rasa servers behind nginx, PostgreSQL {profile.db_host}:{profile.db_port}/"
+        f"{profile.db_name}, Redis {profile.redis_host}:{profile.redis_port}/{profile.redis_db}"
+    )
+    print(f"\nstarting the production profile ({described}); logs in {workdir} ...", flush=True)
+    started = time.monotonic()
+    try:
+        stack.start_all()
+        pids = {name: stack.processes[name].pid for name in (*stack.rasa_names(), "actions")}
+        unprofiled = dataclasses.replace(settings, profile_at=None)  # `make profile` looks at the default profile
+        return asyncio.run(drive(stack["nginx"], unprofiled, pids, started)), described
+    finally:
+        stack.stop_all()
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -869,17 +992,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     else:
         if not model.exists():
             raise SystemExit(f"{args.model} is missing: run `make train` first")
-        workdir = out / "servers"  # the servers' logs stay here; the tracker store starts empty
-        shutil.rmtree(workdir, ignore_errors=True)
-        workdir.mkdir(parents=True)
-        print(f"starting the action and Rasa servers ({args.model}); logs in {workdir} ...", flush=True)
-        started = time.monotonic()
-        with running_servers(model, workdir, web=False) as urls:
-            pids = {name: server_pid(int(urls[name].rsplit(":", 1)[1])) for name in ("rasa", "actions")}
-            found = {name: pid for name, pid in pids.items() if pid is not None}
-            if len(found) < len(pids):
-                print(f"warning: no process found for {set(pids) - set(found)}: its memory is not measured")
-            measured = asyncio.run(drive(urls["rasa"], settings, found, started))
+        measured = bench_default_profile(model, settings)
+    production: Optional[Dict[str, Any]] = None
+    if args.dry_run or args.url or args.production == "no":
+        why = "--production no" if args.production == "no" else "the bench did not start the servers"
+        production_note = f"not run ({why})"
+    else:
+        production, production_note = bench_production_profile(model, settings, required=args.production == "yes")
+        if production is not None:
+            production["targets"] = check_targets({**production, "training": training})
 
     turns = sum(len(c.turns) for c in conversations)
     report: Dict[str, Any] = {
@@ -897,16 +1018,17 @@ def main(argv: Optional[List[str]] = None) -> int:
         **measured,
         "training": training,
         "quality": None if args.dry_run else quality(model),
-        "production_profile": (
-            "not available (the bench drives the default profile only; "
-            "the scale-out test exercises the production profile)"
-        ),
+        "production_profile": production_note,
+        "production": production,
     }
     report["targets"] = check_targets(report)
     json_path, png_path = out / "bench.json", out / "bench.png"
     report["written"] = {"json": str(json_path), "png": str(png_path)}
     json_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    write_plot(report["levels"], png_path, f"JDM assistant, {date}{' (dry run)' if args.dry_run else ''}")
+    profiles = {"default": report["levels"]}
+    if production:
+        profiles["production (2 servers)"] = production["levels"]
+    write_plot(profiles, png_path, f"JDM assistant, {date}{' (dry run)' if args.dry_run else ''}")
     print(format_report(report))
     return 0
 

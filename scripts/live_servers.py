@@ -34,6 +34,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def two_free_ports() -> int:
+    """A port p with p and p+1 free: the production profile puts its Rasa servers on consecutive ports."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no two consecutive free ports")
+
+
 def wait_for(url: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
     """Return once `url` answers at all; fail early if the server died."""
     deadline = time.monotonic() + timeout

@@ -20,6 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from production import ENDPOINTS as PRODUCTION_ENDPOINTS  # noqa: E402
 from production import ROOT, ProfileError, Settings  # noqa: E402
 
+sys.path.insert(1, str(ROOT))  # the tracker store class the endpoints name (components/)
+
 SECONDS_PER_DAY = 86400
 
 
@@ -61,6 +63,20 @@ def endpoints_path(explicit: Optional[str]) -> Path:
     return path
 
 
+def is_sql_store(kind: str) -> bool:
+    """Rasa's `type: SQL`, or a tracker store class (a module path) built on SQLTrackerStore."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.utils.common import class_from_module_path
+
+    if kind.lower() == "sql":
+        return True
+    try:
+        found = class_from_module_path(kind)
+    except (ImportError, AttributeError, ValueError):
+        return False
+    return isinstance(found, type) and issubclass(found, SQLTrackerStore)
+
+
 def purge(endpoints: Path, days: int, dry_run: bool = False, now: Optional[float] = None) -> List[str]:
     """Delete (unless `dry_run`) every conversation whose last event is older than `days`; return their ids."""
     import sqlalchemy as sa
@@ -68,8 +84,8 @@ def purge(endpoints: Path, days: int, dry_run: bool = False, now: Optional[float
     from rasa.utils.endpoints import read_endpoint_config
 
     config = read_endpoint_config(str(endpoints), "tracker_store")
-    if config is None or str(config.type or "").lower() != "sql":
-        raise PurgeError(f"{endpoints}: purging needs the SQL tracker store (type: SQL).")
+    if config is None or not is_sql_store(str(config.type or "")):
+        raise PurgeError(f"{endpoints}: purging needs an SQL tracker store (type: SQL, or a subclass of it).")
     kwargs = {k: v for k, v in config.kwargs.items() if k in ("dialect", "port", "db", "username", "password")}
     if str(kwargs.get("dialect", "sqlite")) == "sqlite" and not Path(str(kwargs.get("db"))).exists():
         return []  # nothing stored yet; opening the store would create an empty file

@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 # free_port and say are imported from here by the live tests.
-from live_servers import Servers, free_port, running_servers, say  # noqa: E402,F401
+from live_servers import Servers, free_port, running_servers, say, two_free_ports  # noqa: E402,F401
 from production import ProfileError, Settings, check_redis, ensure_database  # noqa: E402
 
 
@@ -55,21 +55,6 @@ def fresh_database(settings: Settings, untested: str, with_redis: bool = False) 
 MODEL = Path(os.environ.get("JDM_MODEL", ROOT / "models" / "jdm.tar.gz"))
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package: nothing is downloaded
-
-
-def two_free_ports() -> int:
-    """A port p with p and p+1 free: the profile puts its Rasa servers on consecutive ports."""
-    for _ in range(50):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no two consecutive free ports")
 
 
 @pytest.fixture(scope="session")

@@ -222,7 +222,7 @@ def test_the_profile_is_split_into_parts_with_idle_time_apart() -> None:
     assert "90 busy samples" in text and "900 more idle" in text
     lines = {line.split("ms/msg")[-1].strip(): line for line in text.splitlines() if "ms/msg" in line}
     # 40 samples at 100/s over 10 messages: 40 ms of each message
-    tracker = lines["tracker store (SQLAlchemy, SQLite)"]
+    tracker = lines["tracker store (SQLAlchemy, SQLite or PostgreSQL)"]
     assert "44.4%" in tracker and "40.0 ms/msg" in tracker
     # a truncated jsonschema stack still counts as checking action replies
     assert "20.0 ms/msg" in lines["remote actions: checking the reply (jsonschema)"]
@@ -265,7 +265,8 @@ def test_a_dry_run_counts_every_kind_of_error_and_writes_json_and_png(tmp_path: 
     expected_keys = {"date", "machine", "levels", "targets", "memory_mb", "cold_start_s", "training", "quality"}
     assert expected_keys | {"production_profile", "settings"} <= set(report)
     assert report["dry_run"] is True and report["cold_start_s"] is None
-    assert report["production_profile"].startswith("not available")
+    assert report["production_profile"] == "not run (the bench did not start the servers)"
+    assert report["production"] is None
     assert [level["concurrency"] for level in report["levels"]] == [1, 2]
     for level in report["levels"]:
         assert level["conversations"] == 2

@@ -138,7 +138,7 @@ def message(text: str) -> bytes:
 def test_nginx_balances_limits_and_serves_the_page(nginx_in_front_of_stubs: Tuple[str, List[int]]) -> None:
     url, ports = nginx_in_front_of_stubs
     assert [post(url, message("hello")) for _ in range(2)] == [200, 200]
-    assert sorted(port for port, _ in Stub.seen) == sorted(ports), "round-robin: one request to each server"
+    assert sorted(port for port, _ in Stub.seen) == sorted(ports), "balanced: one request to each idle server"
 
     assert post(url, message("x" * 5000)) == 413
     assert len(Stub.seen) == 2, "a body over client_max_body_size must not reach a Rasa server"

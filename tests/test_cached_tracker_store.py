@@ -1,0 +1,137 @@
+"""The tracker store that keeps conversations between turns: what it gives back is what the database holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List
+
+import pytest
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from channels.guarded_rest import delete_conversation
+from components.cached_tracker_store import CachedSQLTrackerStore
+from conftest import ROOT
+
+DOMAIN = Domain.load(str(ROOT / "domain.yml"))
+
+
+def store(db: Path, cache_size: int = 8) -> CachedSQLTrackerStore:
+    return CachedSQLTrackerStore(DOMAIN, cache_size=cache_size, dialect="sqlite", db=str(db))
+
+
+def turn(text: str) -> List[Event]:
+    return [
+        UserUttered(text, {"name": "faq", "confidence": 0.9}),
+        ActionExecuted("action_answer_faq"),
+        BotUttered(f"answer to {text}"),
+        ActionExecuted("action_listen"),
+    ]
+
+
+async def say(tracker_store: SQLTrackerStore, sender: str, text: str) -> DialogueStateTracker:
+    """One turn as Rasa's processor does it: read the tracker, add the turn's events, save."""
+    tracker = await tracker_store.get_or_create_tracker(sender)
+    for event in turn(text):
+        tracker.update(event)
+    await tracker_store.save(tracker)
+    return tracker
+
+
+def texts(tracker: DialogueStateTracker) -> List[str]:
+    return [e.text for e in tracker.events if isinstance(e, UserUttered)]
+
+
+async def stored_texts(db: Path, sender: str) -> List[str]:
+    """What Rasa's own SQL store reads back from the database."""
+    tracker = await SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(db)).retrieve(sender)
+    return [] if tracker is None else texts(tracker)
+
+
+async def test_every_turn_is_stored_once_and_the_kept_tracker_is_reused(tmp_path: Path) -> None:
+    cached = store(tmp_path / "t.db")
+    first = await say(cached, "parent", "what is jdm")
+    second = await say(cached, "parent", "is it catching")
+    third = await say(cached, "parent", "what about school")
+    assert second is third  # kept between turns, not rebuilt from the database
+    assert await stored_texts(tmp_path / "t.db", "parent") == ["what is jdm", "is it catching", "what about school"]
+    assert texts(third) == ["what is jdm", "is it catching", "what about school"]
+    assert first is not second  # the first turn's tracker was created, not read: the next turn read it back
+
+
+async def test_turns_saved_by_another_server_are_read_from_the_database(tmp_path: Path) -> None:
+    one, two = store(tmp_path / "t.db"), store(tmp_path / "t.db")  # two Rasa servers, one database
+    await say(one, "parent", "what is jdm")
+    await say(one, "parent", "is it catching")
+    await say(two, "parent", "what about school")  # the balancer sent this turn to the other server
+    tracker = await say(one, "parent", "and sun cream")
+    assert texts(tracker) == ["what is jdm", "is it catching", "what about school", "and sun cream"]
+    expected = ["what is jdm", "is it catching", "what about school", "and sun cream"]
+    assert await stored_texts(tmp_path / "t.db", "parent") == expected
+
+
+async def test_a_deleted_conversation_is_gone_from_memory_too(tmp_path: Path) -> None:
+    cached = store(tmp_path / "t.db")
+    await say(cached, "parent", "what is jdm")
+    await say(cached, "parent", "my child's name is Sam")
+    delete_conversation(cached, "parent")  # the widget's Delete button
+    assert await cached.retrieve("parent") is None
+    assert await stored_texts(tmp_path / "t.db", "parent") == []
+
+
+async def test_rows_deleted_behind_its_back_are_not_served_from_memory(tmp_path: Path) -> None:
+    cached = store(tmp_path / "t.db")
+    await say(cached, "parent", "what is jdm")
+    await say(cached, "parent", "is it catching")
+    with SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "t.db")).engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM events")  # `make purge`, another process
+    assert await cached.retrieve("parent") is None
+
+
+async def test_a_turn_that_failed_before_saving_leaves_no_trace(tmp_path: Path) -> None:
+    cached = store(tmp_path / "t.db")
+    await say(cached, "parent", "what is jdm")
+    await say(cached, "parent", "is it catching")
+    broken = await cached.retrieve("parent")
+    assert broken is not None
+    broken.update(UserUttered("never saved"))  # the server failed mid-turn
+    tracker = await cached.retrieve("parent")
+    assert tracker is not None and texts(tracker) == ["what is jdm", "is it catching"]
+
+
+async def test_a_new_session_is_read_back_as_rasa_reads_it(tmp_path: Path) -> None:
+    cached = store(tmp_path / "t.db")
+    await say(cached, "parent", "what is jdm")
+    tracker = await say(cached, "parent", "is it catching")
+    tracker.update(ActionExecuted("action_session_start"))
+    tracker.update(SessionStarted())
+    await cached.save(tracker)
+    after = await say(cached, "parent", "hello again")
+    assert texts(after) == ["hello again"]  # only the latest session, as SQLTrackerStore gives it
+    assert await stored_texts(tmp_path / "t.db", "parent") == ["hello again"]
+
+
+async def test_it_keeps_at_most_cache_size_conversations(tmp_path: Path) -> None:
+    cached = store(tmp_path / "t.db", cache_size=2)
+    for sender in ("a", "b", "c"):
+        await say(cached, sender, f"first from {sender}")
+        await say(cached, sender, f"second from {sender}")
+    assert sorted(cached._kept) == ["b", "c"]
+    tracker = await say(cached, "a", "third from a")  # dropped from memory, still in the database
+    assert texts(tracker) == ["first from a", "second from a", "third from a"]
+
+
+async def test_cache_size_zero_keeps_nothing_and_loses_nothing(tmp_path: Path) -> None:
+    cached = store(tmp_path / "t.db", cache_size=0)
+    for text in ("one", "two", "three"):
+        await say(cached, "parent", text)
+    assert not cached._kept
+    assert await stored_texts(tmp_path / "t.db", "parent") == ["one", "two", "three"]
+
+
+@pytest.mark.parametrize("wrong", [-1, "many", 2.5, True])
+def test_a_wrong_cache_size_is_refused_with_the_reason(tmp_path: Path, wrong: object) -> None:
+    with pytest.raises(ValueError, match="cache_size must be a whole number"):
+        CachedSQLTrackerStore(DOMAIN, cache_size=wrong, dialect="sqlite", db=str(tmp_path / "t.db"))  # type: ignore[arg-type]
