@@ -28,7 +28,7 @@ help:
 	@echo "make purge DAYS=N - delete conversations whose last message is older than N days"
 	@echo "make test   - every check: static checks, data validation, training, pytest, conversation tests"
 	@echo "make evaluate - cross-validation, held-out questions end to end, TF-IDF baseline (minutes)"
-	@echo "make bench  - speed under load: 1, 10 and 50 concurrent conversations, memory, cold start (about 5 minutes)"
+	@echo "make bench  - speed under load: 1, 10 and 50 concurrent conversations, memory, cold start, default and production profiles (about 10 minutes)"
 	@echo "make profile - where the Rasa server's time goes: py-spy during 10 concurrent conversations"
 	@echo "make review - results/content-review.html: every text a parent can see, its facts and source passages"
 	@echo "make train  - build the spaCy pipeline and train the Rasa model if inputs changed"

@@ -14,7 +14,8 @@ and a `message` a person can read; none logs a stack trace or the text sent):
 - 400: a body that is not a JSON object; `sender` missing or not an id
   (stock Rasa files such requests under one shared conversation, "default",
   so every such visitor would read the others' context); `message` missing,
-  not a string, or not valid Unicode.
+  not a string, or not valid Unicode; a `message_id` that is not an id.
+- 409: a `message_id` already used in this conversation for another text.
 - 422: a message that is empty (only whitespace or invisible characters), or longer than
   JDM_MAX_MESSAGE_CHARS (default 1,000: the widget's own limit). Long texts
   are what makes NLU slow and the server grow, and no parent's question needs
@@ -43,6 +44,17 @@ earlier, Rasa would write the turn's events straight back. The widget's
 "Delete" button uses POST /webhooks/rest/forget {"sender": "<id>"} (no NLU,
 the widget asks for confirmation itself), answered with {"deleted": true}.
 
+Sending a message again is safe when it carries its own id: the widget
+gives every message a random `message_id` and keeps it when the parent
+presses Retry. If the conversation already holds a message with that id
+(the first try was answered and stored, but the answer never reached the
+browser: a lost connection, a server killed between saving and replying),
+the stored answer is sent again and nothing is stored twice. The check runs
+under the conversation's lock, so a retry that arrives while the first try
+is still being answered waits for it. The same id with a different text is
+refused (409). Without a `message_id` every request is a new message, as in
+stock Rasa.
+
 Unlike the stock channel it ignores the client's `input_channel`, `metadata`
 and `?stream=true`: nothing of ours uses them, and they would let a client
 write arbitrary data into the tracker store.
@@ -63,6 +75,8 @@ from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -84,6 +98,9 @@ SENDER_HELP = (
     'Every request needs a "sender": the conversation\'s own id, 8 to 128 letters, digits or . _ : @ - '
     "(a random UUID is best)."
 )
+# A message's own id (optional), for safe retries: the same form as a conversation id.
+MESSAGE_ID = SENDER_ID
+MESSAGE_ID_HELP = 'A "message_id", when sent, is 8 to 128 letters, digits or . _ : @ - (a random UUID is best).'
 
 
 class Refusal(Exception):
@@ -223,15 +240,34 @@ def load_json(body: bytes) -> Any:
         raise Refusal(400, "invalid_json", "The request body is not valid JSON.") from None
 
 
+@dataclass(frozen=True)
+class ChatRequest:
+    """A checked chat message: who, what (tidied), and the client's id for it if it sent one."""
+
+    sender: str
+    text: str
+    message_id: Optional[str] = None
+
+
+def message_id_from(payload: Dict[str, Any]) -> Optional[str]:
+    message_id = payload.get("message_id")
+    if message_id is None:
+        return None
+    if not isinstance(message_id, str) or not MESSAGE_ID.fullmatch(message_id):
+        raise Refusal(400, "invalid_message_id", MESSAGE_ID_HELP)
+    return message_id
+
+
 def parse_request(
     body: bytes, limits: Limits, intents: Collection[str] = (), entities: Collection[str] = ()
-) -> Tuple[str, str]:
-    """(sender, message) from a JSON body, or the Refusal that says what is wrong.
+) -> ChatRequest:
+    """The checked message of a JSON body, or the Refusal that says what is wrong.
 
     `intents` and `entities` are the model's, for telling button payloads from text.
     """
     payload = load_json(body)
     sender = sender_from(payload)
+    message_id = message_id_from(payload)
     message = payload.get("message")
     if message is None:
         raise Refusal(400, "missing_message", 'Every request needs a "message": the text the person typed.')
@@ -250,7 +286,81 @@ def parse_request(
     text = as_text_unless_payload(readable(message), intents, entities)
     if not text:
         raise Refusal(422, "empty_message", "The message is empty. Please type a question.")
-    return sender, text
+    return ChatRequest(sender, text, message_id)
+
+
+MESSAGE_ID_REUSED = Refusal(
+    409, "message_id_reused", 'This "message_id" was already sent with a different message: give each message its own.'
+)
+
+
+def stored_answer(events: List[Event], message_id: str) -> Optional[Tuple[UserUttered, List[BotUttered]]]:
+    """The stored message with this id and the bot messages its request was answered with.
+
+    A turn's answer is what the bot said from the end of the previous turn
+    (its action_listen) to the end of this one: the first message of a
+    session is answered with the session-start messages too, which Rasa
+    stores before the user's message.
+    """
+    turn_start: Optional[int] = 0
+    for index, event in enumerate(events):
+        if isinstance(event, UserUttered):
+            if event.message_id == message_id:
+                answer = events[index if turn_start is None else turn_start : index]
+                for later in events[index + 1 :]:
+                    if is_listen(later):
+                        break
+                    answer.append(later)
+                return event, [e for e in answer if isinstance(e, BotUttered)]
+            turn_start = None
+        elif turn_start is None and is_listen(event):
+            turn_start = index + 1
+    return None
+
+
+def is_listen(event: Event) -> bool:
+    return isinstance(event, ActionExecuted) and event.action_name == ACTION_LISTEN_NAME
+
+
+async def replay_if_answered(agent: Optional[Agent], request: ChatRequest, collector: CollectingOutputChannel) -> bool:
+    """Send the stored answer again if this message (same id) is already in the conversation.
+
+    Holding the conversation's lock: a first try still being answered is saved
+    before we look. The answer goes through the collector exactly as Rasa sent
+    it the first time.
+    """
+    if request.message_id is None or agent is None or agent.tracker_store is None:
+        return False
+    async with agent.lock_store.lock(request.sender):
+        tracker = await agent.tracker_store.retrieve(request.sender)
+    if tracker is None or stored_answer(list(tracker.events), request.message_id) is None:
+        return False
+    # Sent twice, which is rare: read every session, since Rasa stores a new
+    # session's first messages before the event that the latest session starts at.
+    full = await agent.tracker_store.retrieve_full_tracker(request.sender)
+    found = stored_answer(list(full.events), request.message_id) if full else None
+    if found is None:  # deleted meanwhile: a new message
+        return False
+    message, answer = found
+    if message.text != request.text:
+        raise MESSAGE_ID_REUSED
+    for bot_message in answer:
+        await collector.send_response(request.sender, bot_message.message())
+    return True
+    async with agent.lock_store.lock(request.sender):
+        tracker = await agent.tracker_store.retrieve(request.sender)
+    events = list(tracker.events) if tracker else []
+    for index, event in enumerate(events):
+        if isinstance(event, UserUttered) and event.message_id == request.message_id:
+            if event.text != request.text:
+                raise MESSAGE_ID_REUSED
+            for later in events[index + 1 :]:
+                if isinstance(later, UserUttered):
+                    break
+                if isinstance(later, BotUttered):
+                    await collector.send_response(request.sender, later.message())
+            return True
+    return False
 
 
 # The custom payload that marks action_forget_conversation's reply (actions/privacy.py).
@@ -334,7 +444,7 @@ class GuardedRestInput(RestInput):
             try:
                 check_content_type(request)
                 domain = getattr(getattr(request.app.ctx, "agent", None), "domain", None)
-                sender, text = parse_request(
+                chat = parse_request(
                     await read_body(request, self.limits),
                     self.limits,
                     intents=domain.intents if domain else (),
@@ -344,9 +454,20 @@ class GuardedRestInput(RestInput):
                 # No text and no sender id: the log must not hold what people wrote.
                 logger.info("Refused a chat request: %s %s", refusal.status, refusal.code)
                 return refusal.response()
+            agent = getattr(request.app.ctx, "agent", None)
             collector = CollectingOutputChannel()
             try:
-                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
+                if await replay_if_answered(agent, chat, collector):
+                    logger.info("Sent a stored answer again for a message sent twice.")
+                    return response.json(collector.messages)
+                await on_new_message(
+                    UserMessage(
+                        chat.text, collector, chat.sender, input_channel=self.name(), message_id=chat.message_id
+                    )
+                )
+            except Refusal as refusal:
+                logger.info("Refused a chat request: %s %s", refusal.status, refusal.code)
+                return refusal.response()
             except asyncio.CancelledError:
                 logger.error("A chat message was not answered in time (Rasa's response timeout).")
                 return response.json(
@@ -362,7 +483,7 @@ class GuardedRestInput(RestInput):
                 )
             if asks_to_forget(collector.messages):
                 try:
-                    await forget(getattr(request.app.ctx, "agent", None), sender)
+                    await forget(agent, chat.sender)
                 except Refusal as refusal:
                     return refusal.response()
                 except Exception:

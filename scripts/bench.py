@@ -206,7 +206,7 @@ async def send(
     try:
         async with session.post(
             url + REST_PATH,
-            json={"sender": sender, "message": text},
+            json={"sender": sender, "message": text, "message_id": str(uuid.uuid4())},
             timeout=aiohttp.ClientTimeout(total=timeout),
         ) as response:
             body = await response.read()

@@ -259,7 +259,10 @@ def test_docker_compose_and_helm_set_the_profiles_variables() -> None:
     assert not variables - from_chart - ours - {"ACTION_SERVER_URL"}
     store = values["applicationSettings"]["endpoints"]
     assert store["trackerStore"]["dialect"] == "postgresql" and store["trackerStore"]["db"] == "${DB_NAME}"
-    assert store["lockStore"]["enabled"] and store["lockStore"]["type"] == "redis"
+    # The same stores as endpoints.production.yml, so a cluster behaves as the tested profile.
+    profile = yaml.safe_load((ROOT / "endpoints.production.yml").read_text())
+    assert store["trackerStore"]["type"] == profile["tracker_store"]["type"]
+    assert store["lockStore"]["enabled"] and store["lockStore"]["type"] == profile["lock_store"]["type"]
     assert values["replicaCount"] >= 2 and values["rasa-action-server"]["install"]
     assert values["applicationSettings"]["enableAPI"] is False and values["applicationSettings"]["cors"] != "*"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import time
 import urllib.error
 import urllib.request
@@ -73,6 +74,27 @@ REFUSED = [
     ("sender too long", chat("a" * 129, "hello"), "application/json", 400, "invalid_sender"),
     ("sender a list", chat(["abcdefgh"], "hello"), "application/json", 400, "invalid_sender"),
     ("no message", chat(new_sender()), "application/json", 400, "missing_message"),
+    (
+        "message_id a number",
+        chat(new_sender(), "hello", message_id=12345678),
+        "application/json",
+        400,
+        "invalid_message_id",
+    ),
+    (
+        "message_id too short",
+        chat(new_sender(), "hello", message_id="m1"),
+        "application/json",
+        400,
+        "invalid_message_id",
+    ),
+    (
+        "message_id with spaces",
+        chat(new_sender(), "hi", message_id="my message"),
+        "application/json",
+        400,
+        "invalid_message_id",
+    ),
     ("message a number", chat(new_sender(), 42), "application/json", 400, "invalid_message"),
     ("message a list", chat(new_sender(), ["hello"]), "application/json", 400, "invalid_message"),
     ("message an object", chat(new_sender(), {"text": "hello"}), "application/json", 400, "invalid_message"),
@@ -186,6 +208,47 @@ def test_the_region_button_still_works_through_the_guard(live_servers) -> None:
     rasa, sender = live_servers["rasa"], new_sender()
     say(rasa, sender, "are there support groups for families?")
     assert "the United Kingdom" in texts(say(rasa, sender, '/inform_region{"region": "uk"}'))
+
+
+# --- sending a message again: the widget's Retry, a client's retry after a lost answer ------------
+
+
+def stored_user_texts(live_servers, sender: str) -> List[str]:
+    with sqlite3.connect(live_servers.workdir / "tracker.db") as db:
+        rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (sender,))
+        return [json.loads(data)["text"] for (data,) in rows]
+
+
+def test_a_message_sent_again_with_its_id_gets_the_same_answer_and_is_stored_once(live_servers) -> None:
+    rasa, sender = live_servers["rasa"], new_sender()
+    question = chat(sender, "are there support groups for families?", message_id=str(uuid.uuid4()))
+    status, first = post(rasa, question)
+    assert status == 200 and "United Kingdom" in [b["title"] for m in first for b in m.get("buttons") or []]
+    assert post(rasa, question) == (200, first)  # the answer was lost on the way: the same answer again
+
+    status, region = post(rasa, chat(sender, '/inform_region{"region": "uk"}', message_id=str(uuid.uuid4())))
+    assert status == 200 and "the United Kingdom" in texts(region)
+    assert post(rasa, question) == (200, first)  # a late retry still gets that turn's own answer
+    assert stored_user_texts(live_servers, sender) == [
+        "are there support groups for families?",
+        '/inform_region{"region": "uk"}',
+    ]
+
+
+def test_without_an_id_a_message_sent_twice_is_two_messages(live_servers) -> None:
+    rasa, sender = live_servers["rasa"], new_sender()
+    assert post(rasa, chat(sender, "thank you"))[0] == 200
+    assert post(rasa, chat(sender, "thank you"))[0] == 200
+    assert stored_user_texts(live_servers, sender) == ["thank you", "thank you"]
+
+
+def test_an_id_used_again_for_another_text_is_refused_and_not_stored(live_servers) -> None:
+    rasa, sender, message_id = live_servers["rasa"], new_sender(), str(uuid.uuid4())
+    assert post(rasa, chat(sender, "what is jdm?", message_id=message_id))[0] == 200
+    status, reply = post(rasa, chat(sender, "what causes the rash?", message_id=message_id))
+    assert (status, reply["error"]) == (409, "message_id_reused")
+    assert "own" in reply["message"]
+    assert stored_user_texts(live_servers, sender) == ["what is jdm?"]
 
 
 # --- the flood: generated requests of every shape -------------------------------------------

@@ -3,7 +3,8 @@
 50 conversations of 12 turns run at once. Turns of one conversation go to
 different servers (some directly to each server's port, the rest round-robin
 through nginx); rasa-1 is killed with SIGKILL mid-run and started again while
-the clients retry. Then PostgreSQL must hold every user message exactly once
+the clients retry, each message with the same id at every try as the widget
+does. Then PostgreSQL must hold every user message exactly once
 and in order, every message must have had a reply, the region and the last
 topic must have carried across servers, and no log may hold an error.
 
@@ -98,7 +99,10 @@ class Client:
         deadline = time.monotonic() + OUTAGE_RETRY_SECONDS
         while True:
             try:
-                async with self.session.post(url, json={"sender": sender, "message": text}) as response:
+                # The same id at every try, as the widget does: a message stored before its server died
+                # is answered from the store when sent again, not stored twice.
+                body = {"sender": sender, "message": text, "message_id": f"{sender}-turn-{turn}"}
+                async with self.session.post(url, json=body) as response:
                     if response.status == 200:
                         reply = await response.json()
                         self.replies[(sender, turn)] = reply

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from conftest import ARTIFACTS, ROOT, free_port
+from live_servers import Servers
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -336,6 +338,35 @@ def test_unreachable_server_shows_an_error_and_retry(page: Page, live_servers: D
     expect(alert).to_be_empty()
     expect(log(page).locator(".jdmc-user")).to_have_count(1)  # not shown twice
     assert [r["message"] for r in requests] == ["hello"]
+
+
+def test_an_answer_lost_on_the_way_is_shown_once_and_stored_once_after_retry(page: Page, live_servers: Servers) -> None:
+    sent: List[Dict[str, Any]] = []
+
+    def lose_the_first_answer(route: Route) -> None:
+        sent.append(json.loads(route.request.post_data or "{}"))
+        if len(sent) == 1:
+            route.fetch()  # the assistant answers and stores the turn...
+            route.abort("connectionreset")  # ...but the answer never reaches the browser
+        else:
+            route.continue_()
+
+    page.route(WEBHOOK, lose_the_first_answer)
+    open_widget(page, page_url(live_servers))
+    ask(page, "what does the jdm rash look like?")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("can't be reached", timeout=BOT_TIMEOUT)
+    alert.get_by_role("button", name="Retry").press("Enter")
+    expect(log(page).locator(".jdmc-bot", has_text="rash").first).to_be_visible(timeout=BOT_TIMEOUT)
+    expect(alert).to_be_empty()
+
+    assert len(sent) == 2 and sent[0] == sent[1], "Retry must send the same message with the same id"
+    assert UUID4.match(sent[0]["message_id"])
+    with sqlite3.connect(live_servers.workdir / "tracker.db") as db:
+        said = db.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", (sent[0]["sender"],)
+        ).fetchall()
+    assert [json.loads(data)["text"] for (data,) in said] == ["what does the jdm rash look like?"]
 
 
 def test_server_error_shows_an_error(page: Page, live_servers: Dict[str, str]) -> None:

@@ -309,7 +309,9 @@
 
   let queue = Promise.resolve();
   let waiting = 0;
-  let failed = []; // messages to send again when the user presses Retry
+  // Messages to send again when the user presses Retry. Each keeps its id, so a message whose
+  // answer was stored but never arrived is answered from the store, not stored twice.
+  let failed = [];
 
   function setWaiting(delta) {
     waiting += delta;
@@ -321,14 +323,14 @@
     }
   }
 
-  async function post(message) {
+  async function post({ message, id }) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
     try {
       const response = await fetch(`${settings.server}/webhooks/rest/webhook`, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sender, message }),
+        body: JSON.stringify({ sender, message, message_id: id }),
         credentials: "omit",
         signal: controller.signal,
       });
@@ -341,11 +343,11 @@
     }
   }
 
-  async function deliver(message) {
+  async function deliver(outgoing) {
     const conversation = sender; // "Start over" while waiting: drop the old conversation's replies
     setWaiting(1);
     try {
-      const replies = await post(message);
+      const replies = await post(outgoing);
       if (conversation !== sender) return;
       // The bot deleted the conversation: clear our copy too, and show its "done" without keeping it.
       const forgotten = replies.some((r) => r && r.custom && r.custom.forget_conversation === true);
@@ -359,7 +361,7 @@
     } catch (error) {
       console.warn("jdm-chat: message not delivered:", error);
       if (conversation !== sender) return;
-      failed.push(message);
+      failed.push(outgoing);
       showError();
     } finally {
       setWaiting(-1);
@@ -374,7 +376,7 @@
       failed = [];
       alertBox.replaceChildren();
       input.focus();
-      for (const message of again) queue = queue.then(() => deliver(message));
+      for (const outgoing of again) queue = queue.then(() => deliver(outgoing));
     });
     alertBox.append(el("p", {
       text: "Sorry, the assistant can't be reached right now. Please check your connection and press Retry. " +
@@ -387,7 +389,8 @@
   function ask(message, shown) {
     removeQuickReplies();
     add({ who: "user", text: shown, buttons: [] });
-    queue = queue.then(() => deliver(message));
+    const outgoing = { message, id: randomId() };
+    queue = queue.then(() => deliver(outgoing));
   }
 
   /* ---------- opening, closing, keys ---------- */
