@@ -11,20 +11,27 @@ Rasa server, the widget's Delete button, `make purge`), or a turn failed
 before it was saved, the tracker is read from the database as Rasa would.
 The database stays the only record; the cache holds at most `cache_size`
 conversations and is never written to on its own.
+
+The two statements of every turn (the newest event id, and the new events
+written with it) run as plain SQL on a pooled connection: through the ORM
+session Rasa uses they cost more than the work they do (README, Performance).
+The rows are the ones Rasa's own store writes.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional, Text
+from typing import Any, Dict, List, Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 
 @dataclass
@@ -43,11 +50,25 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         super().__init__(domain, **kwargs)
         self._cache_size = cache_size
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        table = self.SQLEvent.__table__
+        self._events = table
+        self._last_id_sql = sa.text(f"SELECT max(id) FROM {table.name} WHERE sender_id = :sender_id")
 
-    def _last_event_id(self, sender_id: Text) -> Optional[int]:
-        with self.session_scope() as session:
-            query = session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id)
-            return query.scalar()
+    def _last_event_id(self, sender_id: Text, connection: Optional[sa.engine.Connection] = None) -> Optional[int]:
+        if connection is None:
+            with self.engine.connect() as own:
+                return own.execute(self._last_id_sql, {"sender_id": sender_id}).scalar()
+        return connection.execute(self._last_id_sql, {"sender_id": sender_id}).scalar()
+
+    def _insert(self, sender_id: Text, events: List[Event]) -> Optional[int]:
+        """Write `events` in one transaction; the conversation's newest event id after it.
+
+        Called holding the conversation's lock, so no other writer comes between.
+        """
+        with self.engine.begin() as connection:
+            if events:
+                connection.execute(self._events.insert(), [event_row(sender_id, event) for event in events])
+            return self._last_event_id(sender_id, connection)
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The kept tracker if the database holds exactly what it held when kept; else Rasa's own read."""
@@ -65,13 +86,6 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 self._kept.popitem(last=False)
         return tracker
 
-    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
-        """The kept tracker's unsaved events are known without counting the stored ones."""
-        kept = self._kept.get(tracker.sender_id)
-        if kept is None or kept.tracker is not tracker:
-            return super()._additional_events(session, tracker)
-        return itertools.islice(tracker.events, kept.saved, len(tracker.events))
-
     async def save(self, tracker: DialogueStateTracker) -> None:
         kept = self._kept.get(tracker.sender_id)
         if kept is None or kept.tracker is not tracker:
@@ -82,7 +96,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             isinstance(event, SessionStarted) for event in itertools.islice(tracker.events, kept.saved, None)
         )
         try:
-            await super().save(tracker)
+            await self.stream_events(tracker)  # to the event broker, if any, as Rasa's save does
+            last_id = self._insert(tracker.sender_id, list(itertools.islice(tracker.events, kept.saved, None)))
         except BaseException:
             self.evict(tracker.sender_id)
             raise
@@ -90,8 +105,21 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             # Rasa reads only the latest session back: keep nothing older than the database would give.
             self.evict(tracker.sender_id)
         else:
-            kept.saved, kept.last_id = len(tracker.events), self._last_event_id(tracker.sender_id)
+            kept.saved, kept.last_id = len(tracker.events), last_id
 
     def evict(self, sender_id: Text) -> None:
         """Forget the kept tracker of `sender_id` (the conversation was deleted, or is read again)."""
         self._kept.pop(sender_id, None)
+
+
+def event_row(sender_id: Text, event: Event) -> Dict[str, Any]:
+    """The `events` row Rasa's SQLTrackerStore.save writes for `event`."""
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }

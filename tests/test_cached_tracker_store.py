@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from pathlib import Path
 from typing import List
 
@@ -59,6 +61,26 @@ async def test_every_turn_is_stored_once_and_the_kept_tracker_is_reused(tmp_path
     assert await stored_texts(tmp_path / "t.db", "parent") == ["what is jdm", "is it catching", "what about school"]
     assert texts(third) == ["what is jdm", "is it catching", "what about school"]
     assert first is not second  # the first turn's tracker was created, not read: the next turn read it back
+
+
+async def test_it_writes_the_rows_rasas_own_store_writes(tmp_path: Path) -> None:
+    """Reports, `make purge` and Rasa itself read these rows: they must not tell the stores apart."""
+
+    async def rows(tracker_store: SQLTrackerStore, db: Path) -> List[tuple]:
+        for text in ("what is jdm", "is it catching", "what about school"):
+            await say(tracker_store, "parent", text)
+        with sqlite3.connect(db) as connection:
+            return connection.execute(
+                "SELECT sender_id, type_name, intent_name, action_name, data FROM events ORDER BY id"
+            ).fetchall()
+
+    ours = await rows(store(tmp_path / "ours.db"), tmp_path / "ours.db")
+    rasas = await rows(SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "rasa.db")), tmp_path / "rasa.db")
+    without_time = [(*row[:4], {k: v for k, v in json.loads(row[4]).items() if k != "timestamp"}) for row in ours]
+    assert without_time == [
+        (*row[:4], {k: v for k, v in json.loads(row[4]).items() if k != "timestamp"}) for row in rasas
+    ]
+    assert len(ours) == 1 + 3 * 4  # the first action_listen, then four events a turn
 
 
 async def test_turns_saved_by_another_server_are_read_from_the_database(tmp_path: Path) -> None:
