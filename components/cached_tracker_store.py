@@ -4,11 +4,12 @@ For every message Rasa's SQLTrackerStore reads the whole conversation back
 from the database and replays it event by event into a new tracker, then
 counts the stored events again to know which ones to write: together about a
 third of the Rasa server's time per message (README, Performance). This store
-keeps the tracker it handed out and, at the next turn, gives it back instead,
-but only after asking the database for the conversation's newest event id:
-if anything else wrote to or deleted from the conversation since (another
-Rasa server, the widget's Delete button, `make purge`), or a turn failed
-before it was saved, the tracker is read from the database as Rasa would.
+keeps the tracker it handed out (a new conversation's from its first save)
+and, at the next turn, gives it back instead, but only after asking the
+database for the conversation's newest event id: if anything else wrote to or
+deleted from the conversation since (another Rasa server, the widget's Delete
+button, `make purge`), or a turn failed before it was saved, the tracker is
+read from the database as Rasa would.
 The database stays the only record; the cache holds at most `cache_size`
 conversations and is never written to on its own.
 
@@ -78,34 +79,45 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             self._kept.move_to_end(sender_id)
             return kept.tracker
         self.evict(sender_id)
+        if last_id is None:
+            return None  # nothing stored: a new conversation, Rasa's own read would find nothing either
         tracker = await super().retrieve(sender_id)
-        if tracker is not None and self._cache_size:
+        if tracker is not None:
             # Read after last_id: if another writer slipped in between, the ids differ next time and it is read again.
-            self._kept[sender_id] = _Kept(tracker, len(tracker.events), last_id)
-            while len(self._kept) > self._cache_size:
-                self._kept.popitem(last=False)
+            self._keep(tracker, len(tracker.events), last_id)
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        kept = self._kept.get(tracker.sender_id)
-        if kept is None or kept.tracker is not tracker:
-            self.evict(tracker.sender_id)  # another copy of this conversation was saved: read it back next time
+        sender_id = tracker.sender_id
+        kept = self._kept.get(sender_id)
+        if kept is not None and kept.tracker is tracker:
+            stored = kept.saved
+        elif self._last_event_id(sender_id) is None:
+            stored = 0  # a new conversation: every event is new
+        else:
+            self.evict(sender_id)  # another copy of this conversation was saved: read it back next time
             await super().save(tracker)
             return
-        new_session = any(
-            isinstance(event, SessionStarted) for event in itertools.islice(tracker.events, kept.saved, None)
-        )
+        new_events = list(itertools.islice(tracker.events, stored, None))
         try:
             await self.stream_events(tracker)  # to the event broker, if any, as Rasa's save does
-            last_id = self._insert(tracker.sender_id, list(itertools.islice(tracker.events, kept.saved, None)))
+            last_id = self._insert(sender_id, new_events)
         except BaseException:
-            self.evict(tracker.sender_id)
+            self.evict(sender_id)
             raise
-        if new_session:
+        if any(isinstance(event, SessionStarted) for event in new_events):
             # Rasa reads only the latest session back: keep nothing older than the database would give.
-            self.evict(tracker.sender_id)
+            self.evict(sender_id)
         else:
-            kept.saved, kept.last_id = len(tracker.events), last_id
+            self._keep(tracker, len(tracker.events), last_id)
+
+    def _keep(self, tracker: DialogueStateTracker, saved: int, last_id: Optional[int]) -> None:
+        if not self._cache_size:
+            return
+        self._kept[tracker.sender_id] = _Kept(tracker, saved, last_id)
+        self._kept.move_to_end(tracker.sender_id)
+        while len(self._kept) > self._cache_size:
+            self._kept.popitem(last=False)
 
     def evict(self, sender_id: Text) -> None:
         """Forget the kept tracker of `sender_id` (the conversation was deleted, or is read again)."""
