@@ -53,7 +53,10 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
         table = self.SQLEvent.__table__
         self._events = table
-        self._last_id_sql = sa.text(f"SELECT max(id) FROM {table.name} WHERE sender_id = :sender_id")
+        # `id + 0`: for max(id) PostgreSQL walks the primary key backwards until a row of this
+        # sender turns up, the whole table for a new conversation (26 ms at 100,000 events,
+        # growing with the table). Over `id + 0` it takes the sender's rows from their index.
+        self._last_id_sql = sa.text(f"SELECT max(id + 0) FROM {table.name} WHERE sender_id = :sender_id")
 
     def _last_event_id(self, sender_id: Text, connection: Optional[sa.engine.Connection] = None) -> Optional[int]:
         if connection is None:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import List
 
 import pytest
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from channels.guarded_rest import delete_conversation
-from components.cached_tracker_store import CachedSQLTrackerStore
-from conftest import ROOT
+from components.cached_tracker_store import CachedSQLTrackerStore, event_row
+from conftest import ROOT, fresh_database
+from production import Settings
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 
@@ -156,3 +160,38 @@ async def test_cache_size_zero_keeps_nothing_and_loses_nothing(tmp_path: Path) -
 def test_a_wrong_cache_size_is_refused_with_the_reason(tmp_path: Path, wrong: object) -> None:
     with pytest.raises(ValueError, match="cache_size must be a whole number"):
         CachedSQLTrackerStore(DOMAIN, cache_size=wrong, dialect="sqlite", db=str(tmp_path / "t.db"))  # type: ignore[arg-type]
+
+
+def test_the_newest_event_id_comes_from_the_senders_rows_in_postgresql() -> None:
+    """A clinic's table grows for years: finding a conversation's newest event must not grow with it."""
+    settings = Settings.from_env(dict(os.environ, JDM_PROFILE="production", DB_NAME="jdm_store_test"))
+    fresh_database(settings, "TRACKER STORE NOT TESTED ON POSTGRESQL")
+    cached = CachedSQLTrackerStore(
+        DOMAIN,
+        dialect="postgresql",
+        host=settings.db_host,
+        port=settings.db_port,
+        db=settings.db_name,
+        username=settings.db_user,
+        password=settings.db_password,
+    )
+    try:
+        # 400 conversations of 125 events, like a few weeks of a clinic's traffic.
+        rows = [event_row(f"other-{n % 400}", ActionExecuted("action_listen")) for n in range(50_000)]
+        with cached.engine.begin() as connection:
+            connection.execute(cached.SQLEvent.__table__.insert(), rows)
+            connection.exec_driver_sql("ANALYZE events")
+            plan = "\n".join(
+                row[0]
+                for row in connection.execute(sa.text(f"EXPLAIN {cached._last_id_sql.text}"), {"sender_id": "new"})
+            )
+            naive = "\n".join(
+                row[0]
+                for row in connection.exec_driver_sql("EXPLAIN SELECT max(id) FROM events WHERE sender_id = 'new'")
+            )
+        assert "ix_events_sender_id" in plan and "events_pkey" not in plan, plan
+        assert "events_pkey" in naive  # the plan a plain max(id) gets: a walk along the whole table
+        assert asyncio.run(cached.retrieve("new")) is None
+        assert cached._last_event_id("other-7") == max(n for n in range(50_000) if n % 400 == 7) + 1
+    finally:
+        cached.engine.dispose()
