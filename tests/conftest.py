@@ -51,6 +51,21 @@ def fresh_database(settings: Settings, untested: str, with_redis: bool = False) 
         skip_loudly(f"{untested}: {error}")
 
 
+def postgresql_tracker_store(store_class: Any, db_name: str, untested: str, **kwargs: Any) -> Any:
+    """`store_class` (Rasa's SQLTrackerStore or ours) on a fresh PostgreSQL database `db_name`, or a loud skip."""
+    settings = Settings.from_env(dict(os.environ, JDM_PROFILE="production", DB_NAME=db_name))
+    fresh_database(settings, untested)
+    return store_class(
+        dialect="postgresql",
+        host=settings.db_host,
+        port=settings.db_port,
+        db=settings.db_name,
+        username=settings.db_user,
+        password=settings.db_password,
+        **kwargs,
+    )
+
+
 # JDM_MODEL lets a developer test a model trained elsewhere (rasa train --out).
 MODEL = Path(os.environ.get("JDM_MODEL", ROOT / "models" / "jdm.tar.gz"))
 ARTIFACTS = ROOT / "tests" / "artifacts"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
 from pathlib import Path
 from typing import List
@@ -18,8 +17,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from channels.guarded_rest import delete_conversation
 from components.cached_tracker_store import CachedSQLTrackerStore, event_row
-from conftest import ROOT, fresh_database
-from production import Settings
+from conftest import ROOT, postgresql_tracker_store
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 
@@ -164,16 +162,8 @@ def test_a_wrong_cache_size_is_refused_with_the_reason(tmp_path: Path, wrong: ob
 
 def test_the_newest_event_id_comes_from_the_senders_rows_in_postgresql() -> None:
     """A clinic's table grows for years: finding a conversation's newest event must not grow with it."""
-    settings = Settings.from_env(dict(os.environ, JDM_PROFILE="production", DB_NAME="jdm_store_test"))
-    fresh_database(settings, "TRACKER STORE NOT TESTED ON POSTGRESQL")
-    cached = CachedSQLTrackerStore(
-        DOMAIN,
-        dialect="postgresql",
-        host=settings.db_host,
-        port=settings.db_port,
-        db=settings.db_name,
-        username=settings.db_user,
-        password=settings.db_password,
+    cached = postgresql_tracker_store(
+        CachedSQLTrackerStore, "jdm_store_test", "TRACKER STORE NOT TESTED ON POSTGRESQL", domain=DOMAIN
     )
     try:
         # 400 conversations of 125 events, like a few weeks of a clinic's traffic.

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
 import urllib.error
 import urllib.request
@@ -30,9 +29,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.privacy import FORGET_KEY, ActionForgetConversation
 from channels.guarded_rest import asks_to_forget, forget
-from conftest import ROOT, fresh_database, make_tracker, say, shown
+from conftest import ROOT, make_tracker, postgresql_tracker_store, say, shown
 from live_servers import Servers
-from production import Settings
 
 QUESTION = "Do you want me to delete this conversation?"
 DONE = "Done. This conversation has been deleted."
@@ -140,16 +138,8 @@ def test_forget_deletes_the_conversation_from_sqlite(tmp_path: Path) -> None:
 
 
 def test_forget_deletes_the_conversation_from_postgresql() -> None:
-    settings = Settings.from_env(dict(os.environ, JDM_PROFILE="production", DB_NAME="jdm_forget_test"))
-    fresh_database(settings, "DELETION NOT TESTED ON POSTGRESQL")
-    store = SQLTrackerStore(
-        DOMAIN,
-        dialect="postgresql",
-        host=settings.db_host,
-        port=settings.db_port,
-        db=settings.db_name,
-        username=settings.db_user,
-        password=settings.db_password,
+    store = postgresql_tracker_store(
+        SQLTrackerStore, "jdm_forget_test", "DELETION NOT TESTED ON POSTGRESQL", domain=DOMAIN
     )
     try:
         check_forget_deletes_only_that_conversation(store)
