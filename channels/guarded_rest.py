@@ -347,20 +347,6 @@ async def replay_if_answered(agent: Optional[Agent], request: ChatRequest, colle
     for bot_message in answer:
         await collector.send_response(request.sender, bot_message.message())
     return True
-    async with agent.lock_store.lock(request.sender):
-        tracker = await agent.tracker_store.retrieve(request.sender)
-    events = list(tracker.events) if tracker else []
-    for index, event in enumerate(events):
-        if isinstance(event, UserUttered) and event.message_id == request.message_id:
-            if event.text != request.text:
-                raise MESSAGE_ID_REUSED
-            for later in events[index + 1 :]:
-                if isinstance(later, UserUttered):
-                    break
-                if isinstance(later, BotUttered):
-                    await collector.send_response(request.sender, later.message())
-            return True
-    return False
 
 
 # The custom payload that marks action_forget_conversation's reply (actions/privacy.py).

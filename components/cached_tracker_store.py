@@ -51,17 +51,16 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         super().__init__(domain, **kwargs)
         self._cache_size = cache_size
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
-        table = self.SQLEvent.__table__
-        self._events = table
+        self._events = self.SQLEvent.__table__
         # `id + 0`: for max(id) PostgreSQL walks the primary key backwards until a row of this
         # sender turns up, the whole table for a new conversation (26 ms at 100,000 events,
         # growing with the table). Over `id + 0` it takes the sender's rows from their index.
-        self._last_id_sql = sa.text(f"SELECT max(id + 0) FROM {table.name} WHERE sender_id = :sender_id")
+        self._last_id_sql = sa.text(f"SELECT max(id + 0) FROM {self._events.name} WHERE sender_id = :sender_id")
 
     def _last_event_id(self, sender_id: Text, connection: Optional[sa.engine.Connection] = None) -> Optional[int]:
         if connection is None:
-            with self.engine.connect() as own:
-                return own.execute(self._last_id_sql, {"sender_id": sender_id}).scalar()
+            with self.engine.connect() as connection:
+                return self._last_event_id(sender_id, connection)
         return connection.execute(self._last_id_sql, {"sender_id": sender_id}).scalar()
 
     def _insert(self, sender_id: Text, events: List[Event]) -> Optional[int]:
