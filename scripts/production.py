@@ -19,7 +19,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from live_servers import ROOT, SERVER_ENV, Servers, wait_for  # noqa: E402
@@ -176,14 +176,19 @@ def ensure_database(settings: Settings, fresh: bool = False) -> None:
 
     with warnings.catch_warnings():  # SQLAlchemy's notice about Rasa's URL() call: not ours to fix
         warnings.simplefilter("ignore", DeprecationWarning)
-        SQLTrackerStore(
-            dialect="postgresql",
-            host=settings.db_host,
-            port=settings.db_port,
-            username=settings.db_user,
-            password=settings.db_password,
-            db=settings.db_name,
-        ).engine.dispose()
+        SQLTrackerStore(**tracker_store_args(settings)).engine.dispose()
+
+
+def tracker_store_args(settings: Settings) -> Dict[str, Any]:
+    """Rasa's SQLTrackerStore arguments for the profile's PostgreSQL database (endpoints.production.yml's)."""
+    return {
+        "dialect": "postgresql",
+        "host": settings.db_host,
+        "port": settings.db_port,
+        "username": settings.db_user,
+        "password": settings.db_password,
+        "db": settings.db_name,
+    }
 
 
 def check_redis(settings: Settings) -> None:

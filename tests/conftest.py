@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 # free_port and say are imported from here by the live tests.
 from live_servers import Servers, free_port, running_servers, say, two_free_ports  # noqa: E402,F401
-from production import ProfileError, Settings, check_redis, ensure_database  # noqa: E402
+from production import ProfileError, Settings, check_redis, ensure_database, tracker_store_args  # noqa: E402
 
 
 def port_in_use(port: int) -> bool:
@@ -55,15 +55,7 @@ def postgresql_tracker_store(store_class: Any, db_name: str, untested: str, **kw
     """`store_class` (Rasa's SQLTrackerStore or ours) on a fresh PostgreSQL database `db_name`, or a loud skip."""
     settings = Settings.from_env(dict(os.environ, JDM_PROFILE="production", DB_NAME=db_name))
     fresh_database(settings, untested)
-    return store_class(
-        dialect="postgresql",
-        host=settings.db_host,
-        port=settings.db_port,
-        db=settings.db_name,
-        username=settings.db_user,
-        password=settings.db_password,
-        **kwargs,
-    )
+    return store_class(**tracker_store_args(settings), **kwargs)
 
 
 # JDM_MODEL lets a developer test a model trained elsewhere (rasa train --out).
