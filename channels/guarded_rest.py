@@ -91,15 +91,13 @@ DEFAULT_MAX_MESSAGE_CHARS = 1000
 # A 1,000-character message written entirely as JSON \uXXXX escapes of emoji
 # (12 bytes a character) still fits.
 DEFAULT_MAX_BODY_BYTES = 16 * 1024
-# A conversation id: the widget sends a random UUID. At least 8 characters, so
-# an id is not a word another client would pick too ("default", "test", "1").
-SENDER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{7,127}")
+# A conversation's or a message's id: the widget sends random UUIDs. At least 8 characters,
+# so an id is not a word another client would pick too ("default", "test", "1").
+ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{7,127}")
 SENDER_HELP = (
     'Every request needs a "sender": the conversation\'s own id, 8 to 128 letters, digits or . _ : @ - '
     "(a random UUID is best)."
 )
-# A message's own id (optional), for safe retries: the same form as a conversation id.
-MESSAGE_ID = SENDER_ID
 MESSAGE_ID_HELP = 'A "message_id", when sent, is 8 to 128 letters, digits or . _ : @ - (a random UUID is best).'
 
 
@@ -228,9 +226,13 @@ def sender_from(payload: Any) -> str:
     sender = payload.get("sender")
     if sender is None:
         raise Refusal(400, "missing_sender", SENDER_HELP)
-    if not isinstance(sender, str) or not SENDER_ID.fullmatch(sender):
-        raise Refusal(400, "invalid_sender", SENDER_HELP)
-    return sender
+    return checked_id(sender, "invalid_sender", SENDER_HELP)
+
+
+def checked_id(value: Any, code: str, help_text: str) -> str:
+    if not isinstance(value, str) or not ID.fullmatch(value):
+        raise Refusal(400, code, help_text)
+    return value
 
 
 def load_json(body: bytes) -> Any:
@@ -250,12 +252,9 @@ class ChatRequest:
 
 
 def message_id_from(payload: Dict[str, Any]) -> Optional[str]:
+    """The client's optional id for this message (safe retries), or the Refusal for a malformed one."""
     message_id = payload.get("message_id")
-    if message_id is None:
-        return None
-    if not isinstance(message_id, str) or not MESSAGE_ID.fullmatch(message_id):
-        raise Refusal(400, "invalid_message_id", MESSAGE_ID_HELP)
-    return message_id
+    return None if message_id is None else checked_id(message_id, "invalid_message_id", MESSAGE_ID_HELP)
 
 
 def parse_request(
