@@ -21,11 +21,14 @@ The rows are the ones Rasa's own store writes.
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import json
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Text
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -48,7 +51,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, domain: Optional[Domain] = None, cache_size: int = 256, **kwargs: Any) -> None:
         if not isinstance(cache_size, int) or isinstance(cache_size, bool) or cache_size < 0:
             raise ValueError(f"tracker_store cache_size must be a whole number of 0 or more, not {cache_size!r}")
-        super().__init__(domain, **kwargs)
+        with tables_created_one_process_at_a_time(kwargs):
+            super().__init__(domain, **kwargs)
         self._cache_size = cache_size
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
         self._events = self.SQLEvent.__table__
@@ -124,6 +128,26 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     def evict(self, sender_id: Text) -> None:
         """Forget the kept tracker of `sender_id` (the conversation was deleted, or is read again)."""
         self._kept.pop(sender_id, None)
+
+
+@contextmanager
+def tables_created_one_process_at_a_time(settings: Dict[str, Any]) -> Iterator[None]:
+    """Rasa creates its tables as the store starts: for a SQLite file, one process at a time.
+
+    The default profile's Rasa processes start together; on a new file both saw
+    no table, both created it, and one logged an ERROR (table events already
+    exists). A lock on a file beside the database makes the second one find the table.
+    PostgreSQL needs none: the production profile creates the tables before any server starts.
+    """
+    database = settings.get("db", "rasa.db")  # Rasa's own default
+    if settings.get("dialect", "sqlite") != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    beside = Path(database).with_name(Path(database).name + ".starting")
+    beside.parent.mkdir(parents=True, exist_ok=True)
+    with open(beside, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 def event_row(sender_id: Text, event: Event) -> Dict[str, Any]:

@@ -13,10 +13,10 @@ times cold start to the first answer, then replays parents' conversations
 from bench/conversations.yml on the public REST channel, each conversation its
 own `sender`, at each level of concurrency: every simulated parent sends a
 turn, waits for the reply, sends the next (no think time, so N parents means
-up to N messages in flight). Prints latency percentiles per message, sustained
-messages a second, errors, the servers' memory and CPU per message, training
-time and the quality headline of `make evaluate`, each beside its target in
-issue 13, and writes results/bench/bench.json and bench.png.
+up to N messages in flight; they arrive 50 ms apart, `--ramp`). Prints
+latency percentiles per message, sustained messages a second, errors, the
+servers' memory and CPU per message, training time and the quality headline
+of `make evaluate`, each beside its target in issue 13, and writes results/bench/bench.json and bench.png.
 
 Then, when PostgreSQL, Redis and nginx are there (`--production auto`), it
 does the same against the production profile (scripts/production.py: two
@@ -51,7 +51,7 @@ import yaml
 from aiohttp import web
 
 # beside this file (the tests put scripts/ on sys.path)
-from live_servers import free_port, running_servers, two_free_ports
+from live_servers import child_pids, free_port, proc_status_mb, running_servers, two_free_ports
 from production import ProfileError, Stack, check_nginx, check_redis, ensure_database
 from production import Settings as ProfileSettings
 
@@ -83,6 +83,8 @@ TARGET_RASA_RSS_MB = 1536.0  # 1.5 GB (GiB, as /proc counts)
 # a stack that ends in Sanic's `serve` is the event loop waiting, not work.
 IDLE_LEAF = ("serve (", "sanic/server/runners.py")
 IDLE_PART = "idle: event loop waiting for I/O"
+WORKER = "-worker-"  # in the name of a server's worker process: "rasa-worker-1"
+NLU_COMPONENTS = ("intent_override", "named_things", "red_flag_guard", "unfamiliar_words", "language_model")
 PROFILE_PARTS: Sequence[Tuple[str, Sequence[str]]] = (
     # Rasa checks every action server reply against a JSON schema; deep stacks of it
     # come truncated (no Rasa frame left), hence the jsonschema package itself.
@@ -92,9 +94,10 @@ PROFILE_PARTS: Sequence[Tuple[str, Sequence[str]]] = (
     ("NLU: sentence encoder (MiniLM)", ("(components/sentence_embeddings", "lm_featurizer.py")),
     ("NLU: intent and topic classifier", ("(components/sentence_classifier", "(sklearn/")),
     ("tracker store (SQLAlchemy, SQLite or PostgreSQL)", ("tracker_store", "(sqlalchemy/", "sqlite3", "(psycopg2/")),
-    ("NLU: other components", ("(rasa/nlu/", "(spacy/", "(components/")),
+    # Every graph node runs under components/graph_runner.py: name the NLU components one by one.
+    ("NLU: other components", ("(rasa/nlu/", "(spacy/", *(f"(components/{name}" for name in NLU_COMPONENTS))),
     ("dialogue policies", ("(rasa/core/policies", "(rasa/core/featurizers")),
-    ("Rasa's graph runner (dask)", ("(rasa/engine/", "(dask/")),
+    ("Rasa's graph runner", ("(rasa/engine/", "(dask/", "(components/graph_runner")),
     (
         "message handling: processor, trackers, events",
         ("(rasa/core/processor", "(rasa/shared/core", "(rasa/core/agent"),
@@ -233,9 +236,12 @@ async def replay(
     duration: Optional[float],
     max_conversations: Optional[int],
     timeout: float,
+    ramp: float = 0.0,
     seed: int = 13,
 ) -> LevelResult:
     """`concurrency` parents, each replaying conversation after conversation on its own sender.
+
+    Parent n starts n * `ramp` seconds after the first: parents arrive over time.
 
     Stops starting messages after `duration` seconds, or conversations after
     `max_conversations` in all (whichever comes first); what is in flight finishes.
@@ -251,7 +257,8 @@ async def replay(
     start = time.monotonic()
     deadline = start + duration if duration is not None else math.inf
 
-    async def parent(session: aiohttp.ClientSession) -> None:
+    async def parent(session: aiohttp.ClientSession, number: int) -> None:
+        await asyncio.sleep(number * ramp)
         for conversation in queue:  # one shared iterator: each conversation goes to one parent
             if time.monotonic() >= deadline:
                 return
@@ -270,7 +277,7 @@ async def replay(
 
     connector = aiohttp.TCPConnector(limit=0)  # no pool limit: one connection per parent
     async with aiohttp.ClientSession(connector=connector) as session:
-        await asyncio.gather(*(parent(session) for _ in range(concurrency)))
+        await asyncio.gather(*(parent(session, number) for number in range(concurrency)))
     result.elapsed_s = time.monotonic() - start
     return result
 
@@ -293,28 +300,13 @@ async def first_answer(url: str, timeout: float) -> float:
 
 def server_pid(port: int) -> Optional[int]:
     """The pid of our child process serving `port` (its command line has `--port <port>`)."""
-    me = str(os.getpid())
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
+    for pid in child_pids(os.getpid()):
         try:
-            parent = (proc / "stat").read_text().rsplit(")", 1)[1].split()[1]
-            args = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
-        except (OSError, IndexError):
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
             continue
-        if parent == me and any(a == "--port" and b == str(port) for a, b in zip(args, args[1:], strict=False)):
-            return int(proc.name)
-    return None
-
-
-def proc_status_mb(pid: int, key: str) -> Optional[float]:
-    """A memory figure of /proc/<pid>/status (VmRSS now, VmHWM the peak) in MB; None once gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
+        if any(a == "--port" and b == str(port) for a, b in zip(args, args[1:], strict=False)):
+            return pid
     return None
 
 
@@ -338,10 +330,10 @@ def py_spy() -> str:
 
 
 def start_profiler(pid: int, out: Path, rate: int) -> subprocess.Popen:
-    """py-spy sampling `pid` until stopped; raw collapsed stacks, aggregated by function."""
+    """py-spy sampling `pid` and its worker processes until stopped; raw collapsed stacks, by function."""
     return subprocess.Popen(
-        [py_spy(), "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw", "--function"]
-        + ["--nonblocking", "--output", str(out)],
+        [py_spy(), "record", "--pid", str(pid), "--subprocesses", "--rate", str(rate), "--format", "raw"]
+        + ["--function", "--nonblocking", "--output", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -517,6 +509,7 @@ class Settings:
     out: Path
     profile_at: Optional[int]
     profile_rate: int
+    ramp: float
 
 
 async def drive(url: str, settings: Settings, pids: Dict[str, int], started: Optional[float]) -> Dict[str, Any]:
@@ -548,6 +541,8 @@ async def drive(url: str, settings: Settings, pids: Dict[str, int], started: Opt
             if level == settings.profile_at:
                 settings.out.mkdir(parents=True, exist_ok=True)
                 for name, pid in pids.items():
+                    if WORKER in name:
+                        continue  # profiled with its server (py-spy --subprocesses)
                     raw = settings.out / f"profile-{name}.collapsed.txt"
                     profilers[name] = (start_profiler(pid, raw, settings.profile_rate), raw)
                 await asyncio.sleep(1)  # py-spy attaches
@@ -557,7 +552,13 @@ async def drive(url: str, settings: Settings, pids: Dict[str, int], started: Opt
             what += f"{settings.per_level} conversations" if settings.per_level else ""
             print(f"{level} concurrent conversations for {what}{' (profiled)' if profilers else ''} ...", flush=True)
             result = await replay(
-                url, settings.conversations, level, settings.duration, settings.per_level, settings.timeout
+                url,
+                settings.conversations,
+                level,
+                settings.duration,
+                settings.per_level,
+                settings.timeout,
+                settings.ramp,
             )
             for name, pid in pids.items():
                 before, after = cpu_before[name], cpu_seconds(pid)
@@ -788,7 +789,7 @@ def format_report(report: Dict[str, Any]) -> str:
         f"{machine['load_end']:.2f} at the end (other work on the machine makes figures noisy)"
     )
     lines.append(f"  model {report['model']}, {report['conversations']}")
-    lines += ["", "Default profile (`make run`: one Rasa server, SQLite)"]
+    lines += ["", "Default profile (`make run`: two Rasa processes on one port, SQLite)"]
     lines += format_levels(report["levels"])
     lines += ["", "Targets (issue 13), default profile"]
     lines += format_targets(report["targets"])
@@ -865,6 +866,12 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     )
     parser.add_argument("--per-level", type=int, help="stop each level after this many conversations")
     parser.add_argument("--timeout", type=float, default=30, help="seconds before a message counts as timed out")
+    parser.add_argument(
+        "--ramp",
+        type=float,
+        default=0.05,
+        help="seconds between one simulated parent's first message and the next one's (default 0.05)",
+    )
     parser.add_argument("--out", help="where bench.json and bench.png go (default results/bench)")
     parser.add_argument("--url", help="drive this Rasa server instead of starting one (no cold start or memory)")
     parser.add_argument("--dry-run", action="store_true", help="drive a stub server: checks the tool, not Rasa")
@@ -883,6 +890,8 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     args.level_list = [int(part) for part in args.levels.split(",") if part.strip()]
     if not args.level_list or min(args.level_list) < 1:
         parser.error("--levels needs whole numbers of at least 1")
+    if not 0 <= args.ramp <= 1:
+        parser.error("--ramp is seconds between parents' starts, from 0 to 1")
     if args.duration <= 0 and not args.per_level:
         parser.error("give --duration above 0 or --per-level")
     if args.profile and args.profile_at not in args.level_list:
@@ -893,7 +902,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
 
 
 def bench_default_profile(model: Path, settings: Settings) -> Dict[str, Any]:
-    """`make run`'s servers: one Rasa server, the action server, a fresh SQLite tracker store."""
+    """`make run`'s servers: the Rasa server (its worker processes), the action server, a fresh SQLite store."""
     workdir = settings.out / "servers"  # the servers' logs stay here; the tracker store starts empty
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
@@ -904,6 +913,9 @@ def bench_default_profile(model: Path, settings: Settings) -> Dict[str, Any]:
         found = {name: pid for name, pid in pids.items() if pid is not None}
         if len(found) < len(pids):
             print(f"warning: no process found for {set(pids) - set(found)}: its memory is not measured")
+        if "rasa" in found:  # Sanic's main process starts the workers that answer
+            workers = child_pids(found["rasa"])
+            found.update({f"rasa{WORKER}{number}": pid for number, pid in enumerate(workers, 1)})
         return asyncio.run(drive(urls["rasa"], settings, found, started))
 
 
@@ -975,6 +987,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         out=out,
         profile_at=args.profile_at if args.profile else None,
         profile_rate=args.profile_rate,
+        ramp=args.ramp,
     )
     load_start = os.getloadavg()[0]
     date = time.strftime("%Y-%m-%d %H:%M")

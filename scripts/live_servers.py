@@ -6,8 +6,10 @@ evaluation (scripts/evaluate.py), so both measure the assistant the same way.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -16,7 +18,7 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional
 
 import yaml
 
@@ -26,6 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # workers spin after each small product, which doubled the server's CPU per
 # message (README, Performance). Several servers use the cores instead.
 SERVER_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "OPENBLAS_NUM_THREADS": "1"}
+# Rasa processes on the Rasa port (Sanic workers), as `make run` starts them (RASA_WORKERS in scripts/run.sh).
+RASA_WORKERS = 2
+RASA_READY = b"Rasa server is up and running"  # each worker logs it once its model is loaded
 
 
 def free_port() -> int:
@@ -76,6 +81,7 @@ class Servers(Dict[str, str]):
         self.commands = commands
         self.env = env
         self.processes: Dict[str, subprocess.Popen] = {}
+        self._log_start: Dict[str, int] = {}  # where each server's log of its latest start begins
 
     def log_path(self, name: str) -> Path:
         return self.workdir / f"{name}.log"
@@ -85,6 +91,7 @@ class Servers(Dict[str, str]):
         return self.log_path(name).read_text(encoding="utf-8", errors="replace")
 
     def start(self, name: str) -> None:
+        self._log_start[name] = self.log_path(name).stat().st_size if self.log_path(name).exists() else 0
         with open(self.log_path(name), "a") as log:  # the child keeps its own copy of the file
             self.processes[name] = subprocess.Popen(
                 self.commands[name], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
@@ -93,15 +100,23 @@ class Servers(Dict[str, str]):
     def wait_ready(self, name: str) -> None:
         health = {"actions": "/health"}.get(name, "/")
         wait_for(self[name] + health, self.processes[name], timeout=240 if name == "rasa" else 120)
+        if name == "rasa":
+            self.wait_for_workers(name, int(self.env.get("SANIC_WORKERS") or 1))
+
+    def wait_for_workers(self, name: str, workers: int, timeout: float = 240) -> None:
+        """Return once each of the server's worker processes has loaded the model.
+
+        The port answers as soon as the first one has; a SIGTERM while another is
+        still loading would find it deaf to it (see stop_servers).
+        """
+        deadline = time.monotonic() + timeout
+        while self.log_path(name).read_bytes()[self._log_start[name] :].count(RASA_READY) < workers:
+            if self.processes[name].poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{name}: not all {workers} worker processes started; see {self.log_path(name)}")
+            time.sleep(0.2)
 
     def stop(self, name: str) -> None:
-        process = self.processes[name]
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_servers([self.processes[name]])
 
     def restart(self, name: str) -> None:
         """Stop server `name` (SIGTERM) and start it again on the same port with the same stores."""
@@ -110,10 +125,54 @@ class Servers(Dict[str, str]):
         self.wait_ready(name)
 
     def rss_mb(self, name: str) -> float:
-        """Resident memory of server `name`, in MB, as `top` shows it."""
-        status = Path(f"/proc/{self.processes[name].pid}/status").read_text()
-        kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
-        return kb / 1024
+        """Resident memory of server `name` and its worker processes together, in MB, as `top` shows it."""
+        pid = self.processes[name].pid
+        return sum(proc_status_mb(each, "VmRSS") or 0.0 for each in [pid, *child_pids(pid)])
+
+
+def proc_status_mb(pid: int, key: str) -> Optional[float]:
+    """A memory figure of /proc/<pid>/status (VmRSS now, VmHWM the peak) in MB; None once gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def child_pids(pid: int) -> List[int]:
+    """The processes `pid` started (a Rasa server's Sanic workers), from /proc."""
+    children = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(proc.name))
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+    return sorted(children)
+
+
+def stop_servers(processes: Iterable[subprocess.Popen], timeout: float = 20) -> None:
+    """SIGTERM to each; SIGKILL after `timeout` s for a server still running, and for its worker processes.
+
+    A Sanic worker still loading the model runs the SIGTERM handler it inherited
+    from Sanic's main process, which does not stop it, and the main process waits for it.
+    """
+    running = [process for process in processes if process.poll() is None]
+    workers = {process.pid: child_pids(process.pid) for process in running}
+    for process in running:
+        process.terminate()
+    deadline = time.monotonic() + timeout
+    for process in running:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            for pid in workers[process.pid]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            process.kill()
+            process.wait()
 
 
 def served_endpoints(actions_url: str, tracker_db: Path) -> Dict[str, Any]:
@@ -121,6 +180,7 @@ def served_endpoints(actions_url: str, tracker_db: Path) -> Dict[str, Any]:
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
     endpoints["action_endpoint"]["url"] = f"{actions_url}/webhook"
     endpoints["tracker_store"]["db"] = str(tracker_db)
+    endpoints["lock_store"]["path"] = str(tracker_db.with_name("conversation.locks"))
     return endpoints
 
 
@@ -138,7 +198,7 @@ def running_servers(
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(yaml.safe_dump(served_endpoints(urls["actions"], workdir / "tracker.db")))
-    server_env = {**os.environ, **SERVER_ENV, **(env or {})}
+    server_env = {**os.environ, **SERVER_ENV, "SANIC_WORKERS": str(RASA_WORKERS), **(env or {})}
     # `python -m rasa`: the `rasa` console script may belong to another venv (copied venvs).
     rasa = [sys.executable, "-m", "rasa"]
     commands = {
@@ -179,13 +239,7 @@ def running_servers(
             servers.wait_ready(name)
         yield servers
     finally:
-        for process in servers.processes.values():
-            process.terminate()
-        for process in servers.processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_servers(servers.processes.values())
 
 
 def say(rasa_url: str, sender: str, message: str) -> List[Dict[str, Any]]:

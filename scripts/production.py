@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from live_servers import ROOT, SERVER_ENV, Servers, wait_for  # noqa: E402
+from live_servers import ROOT, SERVER_ENV, Servers, stop_servers, wait_for  # noqa: E402
 
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 ENDPOINTS = ROOT / "endpoints.production.yml"
@@ -281,15 +281,7 @@ class Stack(Servers):
             self.wait_ready(name)
 
     def stop_all(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=20)
-            except Exception:
-                process.kill()
-                process.wait()
+        stop_servers(self.processes.values())
 
 
 def main() -> int:

@@ -60,6 +60,16 @@ case "$JDM_PROFILE" in
     exit 1 ;;
 esac
 
+# Rasa processes answering on RASA_PORT (Sanic workers, each with the model
+# loaded: about 750 MB each). One conversation's messages still go one at a
+# time, whichever process gets them (the lock store in endpoints.yml).
+RASA_WORKERS=${RASA_WORKERS:-2}
+case "$RASA_WORKERS" in
+  "" | *[!0-9]* | 0*)
+    echo "error: RASA_WORKERS must be a whole number of 1 or more (Rasa processes), not '$RASA_WORKERS'." >&2
+    exit 1 ;;
+esac
+
 port_free() {
   "$BIN/python" -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('$HOST', int(sys.argv[1])))" "$1" 2>/dev/null
 }
@@ -78,7 +88,17 @@ stop_all() {
   trap - INT TERM EXIT
   if [ ${#pids[@]} -gt 0 ]; then
     echo "Stopping..."
+    # The Rasa server's worker processes, for the last resort below: a worker
+    # still loading the model runs the SIGTERM handler it inherited from
+    # Sanic's main process, which does not stop it.
+    workers=()
+    [ -n "${rasa_pid:-}" ] && mapfile -t workers < <(pgrep -P "$rasa_pid" 2>/dev/null || true)
     kill "${pids[@]}" 2>/dev/null || true
+    for _ in $(seq 40); do
+      kill -0 "${pids[@]}" "${workers[@]}" 2>/dev/null || break
+      sleep 0.5
+    done
+    kill -KILL "${pids[@]}" "${workers[@]}" 2>/dev/null || true
     wait "${pids[@]}" 2>/dev/null || true
   fi
 }
@@ -95,9 +115,10 @@ if [ "$mode" = shell ]; then
 fi
 
 # shellcheck disable=SC2086
-"$BIN/rasa" run --model "$MODEL" --endpoints endpoints.yml --credentials credentials.yml \
+SANIC_WORKERS=$RASA_WORKERS "$BIN/rasa" run --model "$MODEL" --endpoints endpoints.yml --credentials credentials.yml \
   --interface "$HOST" --port "$RASA_PORT" --cors $CORS_ORIGINS "${api_args[@]}" &
-pids+=($!)
+rasa_pid=$!
+pids+=("$rasa_pid")
 "$BIN/python" -m http.server "$WEB_PORT" --bind "$HOST" --directory web >var/web.log 2>&1 &
 pids+=($!)
 

@@ -9,6 +9,7 @@ import pytest
 from rasa.core.actions.action import RemoteAction
 
 import components  # noqa: F401  (installs the check, as the Rasa server does)
+from components import action_results
 from components.action_results import validate_action_result
 
 VALID = [
@@ -40,3 +41,17 @@ def test_invalid_action_replies_are_refused_with_rasas_hint(result: Dict[str, An
 
 def test_the_rasa_server_uses_the_compiled_check_once_components_are_loaded() -> None:
     assert RemoteAction._validate_action_result is validate_action_result
+
+
+@pytest.mark.parametrize("result", VALID)
+def test_valid_action_replies_take_the_fast_path(result: Dict[str, Any]) -> None:
+    """jsonschema is only asked about replies the compiled schema refuses: ours must pass it."""
+    assert action_results.passes_fast(result)
+
+
+UNKNOWN_KINDS = [{"events": [{"event": "no_such_kind"}]}, {"events": [{"event": ["slot"]}]}]
+
+
+@pytest.mark.parametrize("result", INVALID + UNKNOWN_KINDS)
+def test_the_fast_path_refuses_what_jsonschema_refuses(result: Dict[str, Any]) -> None:
+    assert not action_results.passes_fast(result)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import multiprocessing
 import sqlite3
+import sys
 from pathlib import Path
-from typing import List
+from typing import Any, List
 
 import pytest
 import sqlalchemy as sa
@@ -185,3 +188,35 @@ def test_the_newest_event_id_comes_from_the_senders_rows_in_postgresql() -> None
         assert cached._last_event_id("other-7") == max(n for n in range(50_000) if n % 400 == 7) + 1
     finally:
         cached.engine.dispose()
+
+
+def start_rasa_store(db: Path, ready: Any) -> None:
+    """A Rasa process starting its tracker store once all are ready; exit code 1 if Rasa logged an error."""
+    errors: List[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = errors.append  # type: ignore[method-assign]
+    logging.getLogger("rasa.core.tracker_store").addHandler(handler)
+    ready.wait(timeout=30)
+    store(db)
+    sys.exit(1 if any(record.levelno >= logging.ERROR for record in errors) else 0)
+
+
+def test_rasa_processes_starting_together_on_a_new_database_create_its_tables_without_an_error(
+    tmp_path: Path,
+) -> None:
+    """`make run` starts two Rasa processes at once on a fresh clone: no ERROR in the log on the first day.
+
+    Without the lock, four processes on a new file clashed in about half the
+    tries here; six tries make a miss unlikely.
+    """
+    fork = multiprocessing.get_context("fork")
+    for attempt in range(6):
+        db = tmp_path / f"tracker-{attempt}.db"
+        ready = fork.Barrier(4)
+        processes = [fork.Process(target=start_rasa_store, args=(db, ready)) for _ in range(4)]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(timeout=60)
+        assert [process.exitcode for process in processes] == [0, 0, 0, 0], f"try {attempt + 1}"
+        assert sqlite3.connect(db).execute("SELECT count(*) FROM events").fetchone() == (0,)

@@ -85,6 +85,8 @@ def test_sigterm_stops_every_server_it_started() -> None:
         assert output.ready.wait(timeout=300), str(output)
         assert process.poll() is None, str(output)
         assert f"http://localhost:{ports['web']}" in str(output)
+        # Sanic's main process and the two worker processes that answer (RASA_WORKERS, default 2).
+        assert len(rasa_processes(ports["rasa"])) == 3, str(output)
         # The disclaimer comes from the action server: this proves Rasa reaches it.
         sender = f"run-script-{uuid.uuid4()}"
         replies = say(f"http://127.0.0.1:{ports['rasa']}", sender, "hello")
@@ -99,6 +101,22 @@ def test_sigterm_stops_every_server_it_started() -> None:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
     assert not ports_still_open(ports)
+    assert not rasa_processes(ports["rasa"])
+
+
+def rasa_processes(port: int) -> List[int]:
+    """The processes whose command line is a Rasa server on `port` (forked workers keep their parent's)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            args = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if "--model" in args and any(a == "--port" and b == str(port) for a, b in zip(args, args[1:], strict=False)):
+            found.append(int(proc.name))
+    return found
 
 
 def test_a_taken_port_is_reported_clearly() -> None:
@@ -119,6 +137,8 @@ def test_a_taken_port_is_reported_clearly() -> None:
         ({"RASA_ENABLE_API": "true", "RASA_AUTH_TOKEN": "secret"}, "at least 16 characters"),
         ({"RASA_ENABLE_API": "perhaps"}, "must be true or false"),
         ({"CORS_ORIGINS": "*"}, "CORS_ORIGINS must list the pages"),
+        ({"RASA_WORKERS": "two"}, "RASA_WORKERS must be a whole number"),
+        ({"RASA_WORKERS": "0"}, "RASA_WORKERS must be a whole number"),
     ],
 )
 def test_an_open_door_is_refused_before_anything_starts(settings: Dict[str, str], complaint: str) -> None:

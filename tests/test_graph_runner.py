@@ -1,0 +1,84 @@
+"""The trained model answers the same through our graph runner as through Rasa's dask runner.
+
+components/graph_runner.py replaces `DaskGraphRunner.run` in the Rasa server;
+here the trained model is loaded in this process and every message is run
+both ways: the same intent, ranking and entities from NLU, the same next
+action and policy from the dialogue graph.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, Iterator, List
+
+import pytest
+from rasa.core.agent import Agent
+from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from components import graph_runner
+from conftest import MODEL
+
+MESSAGES = [
+    "hello",
+    "my daughter has a purple rash on her eyelids, is that jdm?",
+    "how long will she need to take methotrexate",
+    "side effects of prednisone?",
+    "she can't breathe and her lips are blue",
+    "can i give him double the dose of his tablets today",
+    "who can we talk to for support in the uk",
+    "asdf jkl qwerty",
+    "thanks, bye",
+]
+
+
+@pytest.fixture(scope="module")
+def agent() -> Iterator[Agent]:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` first (make test does)")
+    yield Agent.load(str(MODEL))
+
+
+def both_ways(monkeypatch: pytest.MonkeyPatch, work: Any) -> List[Any]:
+    """`work()` run with Rasa's dask runner, then with ours."""
+    results = []
+    for run in (graph_runner.dask_run, graph_runner.run_in_order):
+        monkeypatch.setattr(DaskGraphRunner, "run", run)
+        results.append(work())
+    return results
+
+
+def test_the_rasa_server_runs_its_graphs_with_our_runner() -> None:
+    assert DaskGraphRunner.run is graph_runner.run_in_order
+
+
+@pytest.mark.parametrize("text", MESSAGES)
+def test_nlu_gives_the_same_parse_both_ways(agent: Agent, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    dask, ours = both_ways(monkeypatch, lambda: asyncio.run(agent.parse_message(text)))
+    assert ours == dask
+    assert ours["intent"]["name"]  # a real parse, not an empty one on both sides
+
+
+@pytest.mark.parametrize("text", MESSAGES)
+def test_the_dialogue_graph_picks_the_same_action_both_ways(
+    agent: Agent, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    parse: Dict[str, Any] = asyncio.run(agent.parse_message(text))
+    events = [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted(ACTION_LISTEN_NAME),
+        UserUttered(text, parse["intent"], parse["entities"], parse),
+    ]
+
+    def predict() -> Dict[str, Any]:
+        tracker = DialogueStateTracker.from_events("graph-runner-test", events, slots=agent.domain.slots)
+        prediction = agent.predict_next_with_tracker(tracker)
+        assert prediction is not None
+        return {key: prediction[key] for key in ("scores", "policy", "confidence")}
+
+    dask, ours = both_ways(monkeypatch, predict)
+    assert ours == dask
+    assert ours["confidence"] > 0  # some policy chose an action
