@@ -12,13 +12,14 @@ import asyncio
 from typing import Any, Dict, Iterator, List
 
 import pytest
+import rasa.model_training
 from rasa.core.agent import Agent
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from components import graph_runner
+from components.graph_runner import InOrderGraphRunner
 from conftest import MODEL
 
 MESSAGES = [
@@ -43,15 +44,18 @@ def agent() -> Iterator[Agent]:
 
 def both_ways(monkeypatch: pytest.MonkeyPatch, work: Any) -> List[Any]:
     """`work()` run with Rasa's dask runner, then with ours."""
-    results = []
-    for run in (graph_runner.dask_run, graph_runner.run_in_order):
-        monkeypatch.setattr(DaskGraphRunner, "run", run)
-        results.append(work())
-    return results
+    with monkeypatch.context() as patched:
+        patched.setattr(InOrderGraphRunner, "run", DaskGraphRunner.run)
+        dask = work()
+    return [dask, work()]
 
 
-def test_the_rasa_server_runs_its_graphs_with_our_runner() -> None:
-    assert DaskGraphRunner.run is graph_runner.run_in_order
+def test_the_rasa_server_runs_its_graphs_with_our_runner(agent: Agent) -> None:
+    assert isinstance(agent.processor.graph_runner, InOrderGraphRunner)
+
+
+def test_training_keeps_rasas_own_runner() -> None:
+    assert rasa.model_training.DaskGraphRunner is DaskGraphRunner
 
 
 @pytest.mark.parametrize("text", MESSAGES)
