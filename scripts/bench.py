@@ -51,7 +51,7 @@ import yaml
 from aiohttp import web
 
 # beside this file (the tests put scripts/ on sys.path)
-from live_servers import child_pids, free_port, proc_status_mb, running_servers, two_free_ports
+from live_servers import RASA_WORKERS, child_pids, free_port, proc_status_mb, running_servers, two_free_ports
 from production import ProfileError, Stack, check_nginx, check_redis, ensure_database
 from production import Settings as ProfileSettings
 
@@ -510,6 +510,7 @@ class Settings:
     profile_at: Optional[int]
     profile_rate: int
     ramp: float
+    workers: int = RASA_WORKERS
 
 
 async def drive(url: str, settings: Settings, pids: Dict[str, int], started: Optional[float]) -> Dict[str, Any]:
@@ -789,7 +790,7 @@ def format_report(report: Dict[str, Any]) -> str:
         f"{machine['load_end']:.2f} at the end (other work on the machine makes figures noisy)"
     )
     lines.append(f"  model {report['model']}, {report['conversations']}")
-    lines += ["", "Default profile (`make run`: two Rasa processes on one port, SQLite)"]
+    lines += ["", f"Default profile (`make run`: {report['workers']} Rasa process(es) on one port, SQLite)"]
     lines += format_levels(report["levels"])
     lines += ["", "Targets (issue 13), default profile"]
     lines += format_targets(report["targets"])
@@ -867,6 +868,12 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--per-level", type=int, help="stop each level after this many conversations")
     parser.add_argument("--timeout", type=float, default=30, help="seconds before a message counts as timed out")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=RASA_WORKERS,
+        help=f"Rasa processes of the default profile (make run's RASA_WORKERS, default {RASA_WORKERS})",
+    )
+    parser.add_argument(
         "--ramp",
         type=float,
         default=0.05,
@@ -890,6 +897,8 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     args.level_list = [int(part) for part in args.levels.split(",") if part.strip()]
     if not args.level_list or min(args.level_list) < 1:
         parser.error("--levels needs whole numbers of at least 1")
+    if not 1 <= args.workers <= 16:
+        parser.error("--workers is the number of Rasa processes, from 1 to 16")
     if not 0 <= args.ramp <= 1:
         parser.error("--ramp is seconds between parents' starts, from 0 to 1")
     if args.duration <= 0 and not args.per_level:
@@ -908,7 +917,7 @@ def bench_default_profile(model: Path, settings: Settings) -> Dict[str, Any]:
     workdir.mkdir(parents=True)
     print(f"starting the action and Rasa servers ({model.name}); logs in {workdir} ...", flush=True)
     started = time.monotonic()
-    with running_servers(model, workdir, web=False) as urls:
+    with running_servers(model, workdir, web=False, env={"SANIC_WORKERS": str(settings.workers)}) as urls:
         pids = {name: server_pid(int(urls[name].rsplit(":", 1)[1])) for name in ("rasa", "actions")}
         found = {name: pid for name, pid in pids.items() if pid is not None}
         if len(found) < len(pids):
@@ -988,6 +997,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         profile_at=args.profile_at if args.profile else None,
         profile_rate=args.profile_rate,
         ramp=args.ramp,
+        workers=args.workers,
     )
     load_start = os.getloadavg()[0]
     date = time.strftime("%Y-%m-%d %H:%M")
@@ -1027,7 +1037,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             "duration_s": settings.duration,
             "conversations_per_level": settings.per_level,
             "timeout_s": settings.timeout,
+            "ramp_s": settings.ramp,
         },
+        "workers": settings.workers,
         **measured,
         "training": training,
         "quality": None if args.dry_run else quality(model),

@@ -287,3 +287,16 @@ def test_a_dry_run_stops_each_level_after_its_duration(tmp_path: Path) -> None:
     assert level["errors"]["total"] == 0
     # 3 parents, one message each 20+ ms: some dozens of messages, never more than the stub can answer
     assert 20 <= level["answered"] <= 3 * 1.0 / 0.020 + 3
+
+
+@pytest.mark.parametrize(
+    "leaf, part",
+    [
+        ("predict_action_probabilities (rasa/core/policies/rule_policy.py:1)", "dialogue policies"),
+        ("process (components/red_flag_guard.py:1)", "NLU: other components"),
+        ("__call__ (rasa/engine/graph.py:440)", "Rasa's graph runner"),
+    ],
+)
+def test_every_graph_node_counts_for_its_own_part_not_for_the_runner_it_runs_under(leaf: str, part: str) -> None:
+    stack = ("handle_message (rasa/core/processor.py:1)", "run (components/graph_runner.py:1)", leaf)
+    assert bench.profile_part(stack) == part
