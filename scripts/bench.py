@@ -80,9 +80,10 @@ TARGET_RASA_RSS_MB = 1536.0  # 1.5 GB (GiB, as /proc counts)
 # left under Sanic (no handler below it) is the HTTP server's. py-spy names a
 # frame "function (path:line)", paths relative to site-packages or the project.
 # Sanic runs on uvloop, whose wait for I/O is C code py-spy does not see as idle:
-# a stack that ends in Sanic's `serve` is the event loop waiting, not work.
-IDLE_LEAF = ("serve (", "sanic/server/runners.py")
-IDLE_PART = "idle: event loop waiting for I/O"
+# a stack that ends in Sanic's `serve` is the event loop waiting, not work. So is
+# one that ends in multiprocessing's `poll`: Sanic's main process waiting for its workers.
+IDLE_LEAVES = (("serve (", "sanic/server/runners.py"), ("poll (", "multiprocessing/popen_fork.py"))
+IDLE_PART = "idle: waiting for I/O or for worker processes"
 WORKER = "-worker-"  # in the name of a server's worker process: "rasa-worker-1"
 NLU_COMPONENTS = ("intent_override", "named_things", "red_flag_guard", "unfamiliar_words", "language_model")
 PROFILE_PARTS: Sequence[Tuple[str, Sequence[str]]] = (
@@ -363,7 +364,7 @@ def read_collapsed(text: str) -> Dict[Tuple[str, ...], int]:
 
 
 def profile_part(stack: Sequence[str]) -> str:
-    if stack and all(needle in stack[-1] for needle in IDLE_LEAF):
+    if stack and any(all(needle in stack[-1] for needle in leaf) for leaf in IDLE_LEAVES):
         return IDLE_PART
     for part, needles in PROFILE_PARTS:
         if any(needle in frame for frame in stack for needle in needles):
@@ -400,7 +401,8 @@ def profile_text(stacks: Mapping[Tuple[str, ...], int], rate: int, messages: int
 
     lines = [
         title,
-        f"{busy} busy samples at {rate}/s ({idle} more idle, waiting for I/O) over {messages} answered messages",
+        f"{busy} busy samples at {rate}/s ({idle} more idle, waiting for I/O or for workers)"
+        f" over {messages} answered messages",
         "Busy means not waiting for I/O: on a loaded machine that includes waiting for a CPU, so the shares",
         "say more than the absolute ms (the bench's CPU per message, from /proc, is the harder figure).",
         "",

@@ -300,3 +300,8 @@ def test_a_dry_run_stops_each_level_after_its_duration(tmp_path: Path) -> None:
 def test_every_graph_node_counts_for_its_own_part_not_for_the_runner_it_runs_under(leaf: str, part: str) -> None:
     stack = ("handle_message (rasa/core/processor.py:1)", "run (components/graph_runner.py:1)", leaf)
     assert bench.profile_part(stack) == part
+
+
+def test_sanics_main_process_waiting_for_its_workers_is_idle() -> None:
+    stack = ("serve_multiple (sanic/server/runners.py:268)", "join (multiprocessing/process.py:149)")
+    assert bench.profile_part((*stack, "poll (multiprocessing/popen_fork.py:24)")) == bench.IDLE_PART
