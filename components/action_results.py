@@ -10,9 +10,9 @@ the constant in `event`, so an event is valid exactly when it is valid for its
 own kind: each kind's schema is compiled to Python code once
 (fastjsonschema), and a reply is checked event by event against its kind's
 code, in microseconds. A reply refused there goes to jsonschema with the whole
-schema, which has the last word and gives Rasa's own error. Installed when the Rasa server imports this
-package (it loads our components with the model); the action server never
-imports it.
+schema, which has the last word and gives Rasa's own error. Installed when the
+Rasa server imports this package (it loads our components with the model); the
+action server never imports it.
 """
 
 from __future__ import annotations
