@@ -1,32 +1,75 @@
-"""The safety guard's notes around an answer.
+"""The triage advice: the tier's words before whatever answers the message, and the crisis reply.
 
-The red-flag guard marks a message that mentions a non-urgent warning sign
-(entity care_note = "soon"); whatever answers it adds "tell the care team
-soon" after the answer. A message only the classifier took for an emergency
-(care_note = "urgent") gets the emergency advice before the answer.
+components/triage_guard.py marks a message whose words need the care team
+(entity care_note = "urgent" or "soon"), or the emergency advice before an
+answer (care_note = "emergency"). Rasa runs `action_validate_slot_mappings`
+(its global slot-validation hook) after every message, before any reply, and
+keeps the messages it sends: so the advice reaches the parent on every path
+(answer, not covered, fallback, support) without each action having to
+remember it.
 """
 
 from __future__ import annotations
 
-from rasa_sdk import Tracker
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-CARE_TEAM_SOON = "utter_tell_care_team_soon"
-EMERGENCY = "utter_emergency"
+from jdm_content.clinic import UNKNOWN_CLINIC, load_clinic, load_crisis_lines
+from jdm_content.files import DataFileError
+from jdm_content.triage import load_triage
+
+logger = logging.getLogger(__name__)
+
+CARE_NOTE_ENTITY = "care_note"
 
 
-def _care_note(tracker: Tracker) -> str:
-    notes = [str(e.get("value")) for e in tracker.latest_message.get("entities", []) if e.get("entity") == "care_note"]
+def care_note(tracker: Tracker) -> str:
+    """The tier the triage step marked the latest message with ("" for none)."""
+    notes = [
+        str(e.get("value")) for e in tracker.latest_message.get("entities", []) if e.get("entity") == CARE_NOTE_ENTITY
+    ]
     return notes[0] if notes else ""
 
 
-def warn_if_urgent(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    """Emergency advice first when the message may describe an emergency."""
-    if _care_note(tracker) == "urgent":
-        dispatcher.utter_message(response=EMERGENCY)
+class ActionTriageNote(Action):
+    """Say the tier's advice (with the clinic's phone and out-of-hours line) before the answer.
+
+    It sets no slot: the name is Rasa's hook that runs after every message.
+    """
+
+    def name(self) -> Text:
+        return "action_validate_slot_mappings"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        tier = care_note(tracker)
+        response = load_triage().tier_responses.get(tier)
+        if response:
+            try:
+                clinic = load_clinic()
+            except DataFileError as error:
+                logger.error("Clinic details unavailable: %s", error)
+                clinic = UNKNOWN_CLINIC
+            dispatcher.utter_message(
+                response=response, clinic_phone=clinic.phone, clinic_out_of_hours=clinic.out_of_hours
+            )
+        return []
 
 
-def remind_care_team(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    """Add the safety guard's nudge when it marked a warning sign in the message."""
-    if _care_note(tracker) == "soon":
-        dispatcher.utter_message(response=CARE_TEAM_SOON)
+class ActionCrisis(Action):
+    """Warm words, the crisis lines the clinic lists, and the emergency number."""
+
+    def name(self) -> Text:
+        return "action_crisis"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        try:
+            lines = "\n".join(f"- **{line.name}** ({line.region}): {line.contact}" for line in load_crisis_lines())
+        except DataFileError as error:
+            logger.error("Crisis lines unavailable: %s", error)
+            lines = ""
+        dispatcher.utter_message(response="utter_crisis", crisis_lines=lines or "- your local emergency number")
+        return []

@@ -15,7 +15,6 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.care_team import remind_care_team
 from jdm_content.fallback import load_fallback_texts
 from jdm_content.knowledge import Topic, load_topic_menu, load_topics
 
@@ -104,5 +103,4 @@ class ActionJdmFallback(Action):
             suggest_topics(dispatcher, tracker)
         else:
             dispatcher.utter_message(text=texts.again)
-        remind_care_team(dispatcher, tracker)
         return [FollowupAction(SUPPORT_OFFER)] if in_a_row == 2 else []

@@ -15,7 +15,6 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.care_team import remind_care_team, warn_if_urgent
 from actions.fallback import suggest_topics
 from jdm_content.knowledge import Answer, Term, load_follow_ups, load_terms, load_topic_menu, load_topics
 from jdm_content.lexicon import canonical_id, entry
@@ -101,11 +100,10 @@ def send_answer(dispatcher: CollectingDispatcher, answer: Answer, title: str = "
         dispatcher.utter_message(text=(answer.text or "").replace("{title}", title))
 
 
-def explain(dispatcher: CollectingDispatcher, tracker: Tracker, named: List[Term]) -> List[EventType]:
+def explain(dispatcher: CollectingDispatcher, named: List[Term]) -> List[EventType]:
     """Each named term's own answer; its topic becomes the context for follow-ups."""
     for term in named:
         dispatcher.utter_message(text=term.answer)
-    remind_care_team(dispatcher, tracker)
     topic = next((term.topic for term in reversed(named) if term.topic), None)
     return [SlotSet(TOPIC_SLOT, topic)] if topic else []
 
@@ -117,11 +115,10 @@ class ActionAnswerFaq(Action):
         return "action_answer_faq"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        warn_if_urgent(dispatcher, tracker)
         topic_id, confidence = selected_topic(tracker.latest_message)
         if anchored := anchoring_terms(tracker, topic_id):
             # "why is hydroxychloroquine given": the medicine named, not a neighbouring topic.
-            return explain(dispatcher, tracker, anchored)
+            return explain(dispatcher, anchored)
         topic = load_topics().get(topic_id or "")
         if topic is None:
             offer_topics(dispatcher)
@@ -132,7 +129,6 @@ class ActionAnswerFaq(Action):
             suggest_topics(dispatcher, tracker)
             return []
         dispatcher.utter_message(response=topic.response)
-        remind_care_team(dispatcher, tracker)
         return topic_events(topic.id)
 
 
@@ -143,7 +139,6 @@ class ActionExplainTerm(Action):
         return "action_explain_term"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        warn_if_urgent(dispatcher, tracker)
         terms = load_terms()
         named = named_terms(tracker)
         if not named:
@@ -155,7 +150,7 @@ class ActionExplainTerm(Action):
                 dispatcher.utter_message(
                     text=terms.not_covered.replace("{name}", lexicon_entry.name if lexicon_entry else term_id)
                 )
-        return explain(dispatcher, tracker, [terms.by_id[i] for _, i in named if i in terms.by_id])
+        return explain(dispatcher, [terms.by_id[i] for _, i in named if i in terms.by_id])
 
 
 class ActionFollowUp(Action):
@@ -165,7 +160,6 @@ class ActionFollowUp(Action):
         return "action_follow_up"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        warn_if_urgent(dispatcher, tracker)
         topics = load_topics()
         topic = topics.get(tracker.get_slot(TOPIC_SLOT) or "")
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
@@ -193,7 +187,6 @@ class ActionFollowUp(Action):
                 # e.g. "and for the skin?" right after the skin answer: say all we know.
                 answer = follow_ups.defaults["more"]
         send_answer(dispatcher, answer, title=topic.title if topic else "")
-        remind_care_team(dispatcher, tracker)
         return topic_events(answer.topic) if answer.topic else []
 
     @staticmethod
@@ -203,7 +196,7 @@ class ActionFollowUp(Action):
         """Side effects of methotrexate: that medicine's topic, never the last topic's."""
         follow_ups = load_follow_ups()
         if kind in follow_ups.term_answers:
-            return explain(dispatcher, tracker, named)
+            return explain(dispatcher, named)
         topics = load_topics()
         events: List[EventType] = []
         for term in named:
@@ -211,5 +204,4 @@ class ActionFollowUp(Action):
             send_answer(dispatcher, answer, title=topics[term.topic].title if term.topic else term.id)
             topic = answer.topic or term.topic
             events = topic_events(topic) if topic else events
-        remind_care_team(dispatcher, tracker)
         return events

@@ -1,23 +1,30 @@
-"""A deterministic safety net after the trained classifiers.
+"""The triage step: after the trained classifiers, the clinician's triage table decides.
 
-The classifiers can misread a frightened parent's message. This component
-checks every message against the clinician-edited red-flag list in
-data/safety/red_flags.yml: an emergency anywhere in the message overrides
-the intent to `emergency`; a question about changing or dosing one child's
-medicine overrides it to `ask_child_medicine` (the care team decides those);
-a non-urgent warning sign adds the entity `care_note` = "soon" so the answer
-also says "tell the care team soon". When only the classifier (no red flag)
-calls a message an emergency and its next guess is a question the assistant
-answers ("just back from the ER, what does treatment involve?"), the message
-gets that answer with the emergency advice before it (`care_note` = "urgent"):
-a parent in danger still reads what to do, and one who is not still gets an
-answer.
+The classifiers can misread a frightened parent's message, and a phrase list
+alone answers "this rash is killing me" with "call 911". This component reads
+every message against data/safety/triage.yml (jdm_content/triage.py), whose
+rules fire only where their words describe the child now:
+
+- emergency: the intent becomes `emergency` (the emergency reply alone); a
+  rule that only mentions help (`with_answer`, "back from the ER, what does
+  treatment involve?") keeps the answer, with the emergency advice first;
+- crisis: the intent becomes `crisis` (crisis lines and the emergency number);
+- urgent, soon: the answer stays, and the entity `care_note` tells
+  action_triage_note to put the tier's advice before it, whatever answers;
+- a question about dosing or changing one child's medicine becomes
+  `ask_child_medicine` (the care team decides those).
+
+The classifier's own `emergency` guess counts only when no rule's words are
+in the message at all: the rules' context ("two years ago", "no", "what if")
+is what the classifier cannot see, and an emergency a rule finds is never
+silenced by the classifier. Which rule fired is logged at DEBUG only: the
+logs sit beside addresses in the web server's.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Set, Text, Type
+from typing import Any, Dict, List, Optional, Set, Text, Tuple, Type
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -35,39 +42,41 @@ from rasa.shared.nlu.training_data.message import Message
 
 from components.intent_override import override_intent
 from jdm_content import validate_all
-from jdm_content.red_flags import RedFlagList
+from jdm_content.triage import Assessment, Triage, load_triage
 
 logger = logging.getLogger(__name__)
 
 EMERGENCY_INTENT = "emergency"
+CRISIS_INTENT = "crisis"
 CHILD_MEDICINE_INTENT = "ask_child_medicine"
 CARE_NOTE_ENTITY = "care_note"
-CARE_NOTE_VALUE = "soon"
-URGENT_NOTE_VALUE = "urgent"
+# care_note values: the tier whose advice goes before the answer.
+EMERGENCY_FIRST = "emergency"
+NOTE_TIERS = ("urgent", "soon")
+OVERRIDES = (EMERGENCY_INTENT, CRISIS_INTENT, CHILD_MEDICINE_INTENT)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class RedFlagGuard(GraphComponent):
-    """Overrides the intent to `emergency` or `ask_child_medicine`; adds `care_note`.
+class TriageGuard(GraphComponent):
+    """Sets the intent to `emergency`, `crisis` or `ask_child_medicine`; adds `care_note`.
 
     Put it last in the pipeline (after FallbackClassifier) so nothing
-    downstream can undo the override.
+    downstream can undo it.
     """
 
-    def __init__(self, red_flags: RedFlagList, config: Optional[Dict[Text, Any]] = None) -> None:
-        self._red_flags = red_flags
-        self._answer_unconfirmed = set({**self.get_default_config(), **(config or {})}["unconfirmed_emergency_answers"])
+    def __init__(self, triage: Triage, config: Optional[Dict[Text, Any]] = None) -> None:
+        self._triage = triage
+        self._answer_after_advice = set({**self.get_default_config(), **(config or {})}["emergency_first_answers"])
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        # Intents whose answer may follow the emergency advice, for an emergency
-        # only the classifier saw or a `with_answer` red flag; their actions put
-        # the advice first. Empty: always the emergency reply alone.
-        return {"unconfirmed_emergency_answers": []}
+        # Intents whose answer may follow the emergency advice, for an emergency only the
+        # classifier saw or a `with_answer` rule. Empty: always the emergency reply alone.
+        return {"emergency_first_answers": []}
 
     @classmethod
     def required_components(cls) -> List[Type]:
-        """Reads only the text and entities any pipeline gives."""
+        """Reads only the text and the intent ranking any pipeline gives."""
         return []
 
     @classmethod
@@ -77,95 +86,81 @@ class RedFlagGuard(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> RedFlagGuard:
+    ) -> TriageGuard:
         # The Rasa server builds this component when it loads the model: check
         # every content file then, so a broken one stops the server at start-up.
         validate_all()
-        return cls(RedFlagList.load(), config)
+        return cls(load_triage(), config)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
-            if text.startswith("/"):
-                continue  # a button payload, not words from the parent
-            # Care notes point at the words as typed, so only the checks that
-            # change the intent read the typo-corrected text.
-            corrected = self._red_flags.correct_typos(text)
-            emergencies = self._red_flags.emergencies(corrected)
-            if emergencies and all(f.with_answer for f in emergencies) and self._answers(message):
-                logger.info(
-                    "Red flag(s) %s mentioned in a question: emergency advice first", [f.id for f in emergencies]
-                )
-                self._add_care_note(message, URGENT_NOTE_VALUE)
-                continue
-            if emergencies:
-                logger.info("Red flag(s) %s: intent set to emergency", [f.id for f in emergencies])
-                override_intent(message, EMERGENCY_INTENT, 1.0)
-                continue
-            medicine = self._red_flags.about_a_childs_medicine(corrected)
-            if medicine:
-                logger.info("Child medicine %s: intent set to %s", [f.id for f in medicine], CHILD_MEDICINE_INTENT)
-                override_intent(message, CHILD_MEDICINE_INTENT, 1.0)
-            elif self._is_false_alarm(message, corrected):
-                self._demote(message)
-            elif self._is_emergency(message) and self._demote(message, self._answer_unconfirmed):
-                self._add_care_note(message, URGENT_NOTE_VALUE)
-                continue
-            self._add_care_note(message, CARE_NOTE_VALUE, self._red_flags.care_notes(text))
+            if not text.startswith("/"):  # a button payload is not the parent's words
+                self._triage_one(message, self._triage.correct_typos(text))
         return messages
 
-    def _is_false_alarm(self, message: Message, text: str) -> bool:
-        """The classifier said emergency, but no red flag matched and it is a general topic question.
-
-        "Can methotrexate cause black stools?" names a warning sign without
-        describing a child: it deserves the answer, not the emergency reply.
-        """
-        return self._is_emergency(message) and self._red_flags.is_topic_question(text)
-
-    def _answers(self, message: Message) -> bool:
-        """The classifier took the message for a question whose answer can follow the emergency advice."""
-        return (message.get(INTENT) or {}).get(INTENT_NAME_KEY) in self._answer_unconfirmed
-
-    @staticmethod
-    def _is_emergency(message: Message) -> bool:
-        return (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == EMERGENCY_INTENT
-
-    @staticmethod
-    def _demote(message: Message, only_to: Optional[Set[str]] = None) -> bool:
-        """Take the classifier's best guess that is neither an emergency nor about one child's medicine.
-
-        With `only_to`, only when that guess is one of these intents. True when the intent changed.
-        """
-        ranking = message.get(INTENT_RANKING_KEY) or []
-        guess = next(
-            (r for r in ranking if r.get(INTENT_NAME_KEY) not in (EMERGENCY_INTENT, CHILD_MEDICINE_INTENT)), None
-        )
-        if not guess or (only_to is not None and guess[INTENT_NAME_KEY] not in only_to):
-            return False
-        logger.info("No red flag: intent %s instead of emergency", guess[INTENT_NAME_KEY])
-        override_intent(message, guess[INTENT_NAME_KEY], guess.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-        return True
-
-    @staticmethod
-    def _add_care_note(message: Message, value: str, notes: Optional[List[tuple]] = None) -> None:
-        """Mark the message for the answering action: "soon" at a warning sign's words, "urgent" on all of it."""
-        if notes is not None and not notes:
-            return
-        if notes:
-            flag, match = notes[0]
-            start, end = match.start(), match.end()
-            logger.info("Care note %s: entity %s added", flag.id, CARE_NOTE_ENTITY)
+    def _triage_one(self, message: Message, text: str) -> None:
+        assessment = self._triage.assess(text)
+        tier = assessment.tier
+        logger.debug("Triage %s: %s", tier, [rule.id for rule in assessment.fired])
+        if tier == CRISIS_INTENT:
+            override_intent(message, CRISIS_INTENT, 1.0)
+        elif tier == EMERGENCY_INTENT:
+            mentions_only = all(rule.with_answer for rule in assessment.fired if rule.tier == EMERGENCY_INTENT)
+            if mentions_only and self._intent(message) in self._answer_after_advice:
+                _add_care_note(message, EMERGENCY_FIRST)
+            else:
+                override_intent(message, EMERGENCY_INTENT, 1.0)
         else:
-            start, end = 0, len(message.get(TEXT) or "")
-        entities = list(message.get(ENTITIES) or [])
-        entities.append(
-            {
-                "entity": CARE_NOTE_ENTITY,
-                "value": value,
-                "start": start,
-                "end": end,
-                "confidence": 1.0,
-                "extractor": RedFlagGuard.__name__,
-            }
-        )
-        message.set(ENTITIES, entities, add_to_output=True)
+            self._answer_with_note(message, text, assessment)
+
+    def _answer_with_note(self, message: Message, text: str, assessment: Assessment) -> None:
+        if self._triage.about_a_childs_medicine(text):
+            override_intent(message, CHILD_MEDICINE_INTENT, 1.0)
+        elif self._intent(message) in (EMERGENCY_INTENT, CRISIS_INTENT):
+            self._weigh_classifier(message, text, assessment)
+        if assessment.tier in NOTE_TIERS:
+            finding = assessment.first(assessment.tier)
+            _add_care_note(message, assessment.tier, finding.match.span() if finding else None)
+
+    def _weigh_classifier(self, message: Message, text: str, assessment: Assessment) -> None:
+        """The classifier alone said emergency or crisis: believe it only where no rule's words stand."""
+        if assessment.findings or self._triage.is_topic_question(text):
+            # The rules saw the words and their context ("two years ago"), or a general question.
+            _demote(message)
+        elif self._intent(message) == EMERGENCY_INTENT and _demote(message, self._answer_after_advice):
+            _add_care_note(message, EMERGENCY_FIRST)
+
+    @staticmethod
+    def _intent(message: Message) -> Optional[str]:
+        return (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+
+
+def _demote(message: Message, only_to: Optional[Set[str]] = None) -> bool:
+    """Take the classifier's best guess that is no safety override; with `only_to`, only one of those.
+
+    True when the intent changed.
+    """
+    ranking = message.get(INTENT_RANKING_KEY) or []
+    guess = next((r for r in ranking if r.get(INTENT_NAME_KEY) not in OVERRIDES), None)
+    if not guess or (only_to is not None and guess[INTENT_NAME_KEY] not in only_to):
+        return False
+    override_intent(message, guess[INTENT_NAME_KEY], guess.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+    return True
+
+
+def _add_care_note(message: Message, value: str, span: Optional[Tuple[int, int]] = None) -> None:
+    """Mark the message for action_triage_note: the tier whose advice goes before the answer."""
+    start, end = span or (0, len(message.get(TEXT) or ""))
+    entities = list(message.get(ENTITIES) or [])
+    entities.append(
+        {
+            "entity": CARE_NOTE_ENTITY,
+            "value": value,
+            "start": start,
+            "end": end,
+            "confidence": 1.0,
+            "extractor": TriageGuard.__name__,
+        }
+    )
+    message.set(ENTITIES, entities, add_to_output=True)

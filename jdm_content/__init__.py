@@ -9,13 +9,13 @@ first question.
 
 from __future__ import annotations
 
-from jdm_content.clinic import load_clinic
+from jdm_content.clinic import load_clinic, load_crisis_lines
 from jdm_content.directory import directory, matching
 from jdm_content.fallback import load_fallback_texts
 from jdm_content.files import DataFileError
 from jdm_content.knowledge import load_facts, load_follow_ups, load_sources, load_terms, load_topics
 from jdm_content.lexicon import load_lexicon
-from jdm_content.red_flags import RedFlagList
+from jdm_content.triage import load_triage
 
 
 def validate_all() -> None:
@@ -30,8 +30,9 @@ def validate_all() -> None:
         matching,
         directory,
         load_clinic,
+        load_crisis_lines,
         load_fallback_texts,
-        RedFlagList.load,
+        load_triage,
     ):
         loader()
 

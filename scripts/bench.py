@@ -85,7 +85,7 @@ TARGET_RASA_RSS_MB = 1536.0  # 1.5 GB (GiB, as /proc counts)
 IDLE_LEAVES = (("serve (", "sanic/server/runners.py"), ("poll (", "multiprocessing/popen_fork.py"))
 IDLE_PART = "idle: waiting for I/O or for worker processes"
 WORKER = "-worker-"  # in the name of a server's worker process: "rasa-worker-1"
-NLU_COMPONENTS = ("intent_override", "named_things", "red_flag_guard", "unfamiliar_words", "language_model")
+NLU_COMPONENTS = ("intent_override", "named_things", "triage_guard", "unfamiliar_words", "language_model")
 PROFILE_PARTS: Sequence[Tuple[str, Sequence[str]]] = (
     # Rasa checks every action server reply against a JSON schema; deep stacks of it
     # come truncated (no Rasa frame left), hence the jsonschema package itself.

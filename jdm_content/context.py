@@ -1,0 +1,226 @@
+"""Whether danger words describe the child now: sentence and context, before a triage rule fires.
+
+"No trouble breathing", "two years ago she couldn't walk", "what happens if
+she can't swallow?", "a boy in her class has seizures" and "this rash is
+killing me" all hold danger words; none describes a child in danger now.
+
+- Sentences come from pysbd (rule-based, maintained; "Dr." and "5.5 mg" do
+  not end a sentence), and a new line ends one too.
+- Negated, past, hypothetical and someone-else words are found by medspaCy's
+  ConText algorithm (a cue's scope runs forward or backward within the
+  sentence, up to a terminating word such as "but" or "now"), with the cues
+  written for parents' words in data/safety/triage.yml `context`; medspaCy's
+  default rules were written for clinical notes.
+- A story told in the past ("When she was diagnosed two years ago ...") keeps
+  its later sentences in the past until one speaks of now ("now", "today",
+  "she can't ...").
+- Figurative phrases ("choking back tears") must overlap the danger words.
+
+It runs only for messages in which a rule already matched, so a message with
+no danger words costs nothing here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Dict, List, Optional, Pattern, Sequence, Tuple
+
+import pysbd
+import spacy
+from medspacy.context import ConText, ConTextRule
+from spacy.language import Language
+
+from jdm_content.files import DataFileError
+
+# Category in triage.yml -> (ConText category, default direction).
+CUE_CATEGORIES = {
+    "negated": ("NEGATED_EXISTENCE", "FORWARD"),
+    "past": ("HISTORICAL", "BIDIRECTIONAL"),
+    "hypothetical": ("HYPOTHETICAL", "FORWARD"),
+    "someone_else": ("FAMILY", "BIDIRECTIONAL"),
+    "ends_scope": ("TERMINATE", "TERMINATE"),
+    "not_a_cue": ("PSEUDO", "PSEUDO"),
+}
+REASONS = {"NEGATED_EXISTENCE": "negated", "HISTORICAL": "past", "HYPOTHETICAL": "hypothetical", "FAMILY": "someone else"}
+DIRECTIONS = {"forward": "FORWARD", "backward": "BACKWARD", "either": "BIDIRECTIONAL"}
+Span = Tuple[int, int]
+
+
+def _regex(pattern: str) -> str:
+    """A space matches any run of spaces; an apostrophe is optional; whole words only."""
+    loose = pattern.replace(" ", r"\s+").replace("'", "['’]?")
+    return rf"(?<!\w)(?:{loose})(?!\w)"
+
+
+def _compile(pattern: Any, where: str) -> Pattern[str]:
+    if not isinstance(pattern, str) or not pattern.strip():
+        raise DataFileError(f"{where}: expected a non-empty pattern")
+    try:
+        return re.compile(_regex(pattern), re.IGNORECASE)
+    except re.error as error:
+        raise DataFileError(f"{where}: not a valid pattern ({error}): {pattern!r}") from error
+
+
+@dataclass(frozen=True)
+class Context:
+    """The context rules of triage.yml, ready to judge a match."""
+
+    nlp: Language
+    present: Sequence[Pattern[str]]
+    present_forms: Sequence[Pattern[str]]
+    figurative: Sequence[Pattern[str]]
+
+    @classmethod
+    def from_data(cls, data: Any, where: str) -> Context:
+        if not isinstance(data, dict):
+            raise DataFileError(f"{where}: expected a mapping of cue kinds ({', '.join(CUE_CATEGORIES)}, ...)")
+        nlp = spacy.blank("en")
+        context: ConText = nlp.add_pipe("medspacy_context", config={"rules": None, "span_attrs": None})
+        rules = []
+        for kind, (category, default_direction) in CUE_CATEGORIES.items():
+            here = f"{where}.{kind}"
+            scope, lists = _by_direction(data.get(kind) or [], default_direction, here)
+            for direction, patterns in lists:
+                for i, pattern in enumerate(patterns):
+                    _compile(pattern, f"{here}[{i}]")  # a clear error before medspaCy's own
+                    rules.append(
+                        ConTextRule(pattern, category, pattern=_regex(pattern), direction=direction, max_scope=scope)
+                    )
+        context.add(rules)
+
+        def patterns(kind: str) -> List[Pattern[str]]:
+            return [_compile(p, f"{where}.{kind}[{i}]") for i, p in enumerate(data.get(kind) or [])]
+
+        return cls(nlp, patterns("present"), patterns("present_forms"), patterns("figurative"))
+
+    def sentences(self, text: str) -> List[Span]:
+        return _sentences(text)
+
+    def why_not(
+        self, text: str, match: Span, not_when: Sequence[Pattern[str]] = (), ignore: Sequence[str] = ()
+    ) -> Optional[str]:
+        """Why these words do not describe the child now ("negated", "past", ...), or None if they do.
+
+        `ignore`: reasons that do not apply to this rule ("someone else" has chickenpox: the
+        child was exposed).
+        """
+        sentences = self.sentences(text)
+        index = next((i for i, (s, e) in enumerate(sentences) if s <= match[0] < e), len(sentences) - 1)
+        start, end = sentences[index]
+        sentence = text[start:end]
+        local = (match[0] - start, min(match[1], end) - start)
+        if any(_overlaps(m.span(), local) for p in (*self.figurative, *not_when) for m in p.finditer(sentence)):
+            return "figurative"
+        reason = self._modified(sentence, local, ignore)
+        if reason == "past" or (reason is None and self._in_past_story(text, sentences, index)):
+            # Tense wins over a nearby cue: "diagnosed two years ago, and now she can't breathe".
+            clause = _clause(sentence, local)
+            return None if self._speaks_of_now(clause) or self._present_form(sentence, local) else "past"
+        return reason
+
+    def _modified(self, sentence: str, local: Span, ignore: Sequence[str]) -> Optional[str]:
+        doc = self.nlp.make_doc(sentence)
+        for token in doc:
+            token.is_sent_start = token.i == 0
+        target = doc.char_span(local[0], local[1], label="DANGER", alignment_mode="expand")
+        if target is None:
+            return None
+        doc.ents = [target]
+        doc = self.nlp.get_pipe("medspacy_context")(doc)
+        categories = {modifier.category for modifier in doc.ents[0]._.modifiers}
+        return next(
+            (reason for category, reason in REASONS.items() if category in categories and reason not in ignore), None
+        )
+
+    def _in_past_story(self, text: str, sentences: List[Span], index: int) -> bool:
+        """An earlier sentence set the story in the past, and nothing since speaks of now."""
+        for earlier in reversed(sentences[:index]):
+            sentence = text[earlier[0] : earlier[1]]
+            if self._speaks_of_now(sentence):
+                return False
+            if self._has_past_cue(sentence):
+                return True
+        return False
+
+    def _speaks_of_now(self, sentence: str) -> bool:
+        return any(p.search(sentence) for p in self.present)
+
+    def _present_form(self, sentence: str, local: Span) -> bool:
+        """The danger words, with the two words before them, are in the present tense ("she can't ...")."""
+        before = re.search(r"(\S+\s+){0,2}$", sentence[: local[0]])
+        words = (before.group(0) if before else "") + sentence[local[0] : local[1]]
+        return any(p.search(words) for p in self.present_forms)
+
+    def _has_past_cue(self, sentence: str) -> bool:
+        doc = self.nlp.get_pipe("medspacy_context")(_sentence_doc(self.nlp, sentence))
+        graph = doc._.context_graph
+        return any(modifier.category == "HISTORICAL" for modifier in graph.modifiers)
+
+
+def _sentence_doc(nlp: Language, sentence: str) -> Any:
+    doc = nlp.make_doc(sentence)
+    for token in doc:
+        token.is_sent_start = token.i == 0
+    return doc
+
+
+def _by_direction(value: Any, default: str, where: str) -> Tuple[Optional[int], List[Tuple[str, List[str]]]]:
+    """`[patterns]` (the kind's usual direction) or `{forward: [...], backward: [...], either: [...]}`,
+    with an optional `max_scope` (words)."""
+    if isinstance(value, list):
+        return None, [(default, value)]
+    if isinstance(value, dict) and set(value) <= {*DIRECTIONS, "max_scope"}:
+        scope = value.get("max_scope")
+        if scope is not None and (not isinstance(scope, int) or scope < 1):
+            raise DataFileError(f"{where}.max_scope: expected a whole number of words, at least 1")
+        return scope, [(DIRECTIONS[d], list(p or [])) for d, p in value.items() if d != "max_scope"]
+    raise DataFileError(f"{where}: expected a list of patterns, or lists under {', '.join(DIRECTIONS)}")
+
+
+def _clause(sentence: str, local: Span) -> str:
+    """The part of the sentence around the words, between commas, semicolons, colons or dashes."""
+    starts = [m.end() for m in _CLAUSE_BREAK.finditer(sentence, 0, local[0])]
+    end = _CLAUSE_BREAK.search(sentence, local[1])
+    return sentence[starts[-1] if starts else 0 : end.start() if end else len(sentence)]
+
+
+_CLAUSE_BREAK = re.compile(r"[,;:()]|\s[-–—]\s")
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+@lru_cache(maxsize=1024)
+def _sentences(text: str) -> List[Span]:
+    """(start, end) of each sentence; a line break always ends one."""
+    spans = []
+    offset = 0
+    for line in text.split("\n"):
+        if line.strip():
+            for piece in _segmenter().segment(line):
+                spans.append((offset + piece.start, offset + piece.end))
+        offset += len(line) + 1
+    return spans or [(0, len(text))]
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> pysbd.Segmenter:
+    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+def cue_kinds() -> Dict[str, str]:
+    """What each kind of cue under `context` does, for the review sheet."""
+    return {
+        "negated": "the words are denied (no, not, never, without)",
+        "past": "the words tell of an earlier time (two years ago, at diagnosis, last winter)",
+        "hypothetical": "the words are a what-if or a general worry (if, in case, what happens)",
+        "someone_else": "the words are about someone not in the family's care now",
+        "ends_scope": "words that end a cue's reach (but, now)",
+        "not_a_cue": "look like a cue but are not (not only, no doubt)",
+        "present": "words that bring a story back to now",
+        "present_forms": "present-tense words that keep danger words in the present (she can't, he is)",
+        "figurative": "figures of speech that contain danger words",
+    }

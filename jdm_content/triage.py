@@ -1,0 +1,299 @@
+"""The clinician-edited triage table (data/safety/triage.yml), compiled.
+
+Each rule names a tier (emergency, crisis, urgent, soon), its clinical reason,
+the words that trigger it, the words that must not, and examples of both. A
+rule fires only where its words describe the child now: jdm_content/context.py
+sets aside words that are negated, past, hypothetical, about someone else,
+figurative or inside a general question. The NLU component
+components/triage_guard.py acts on what fires; the review sheet
+(scripts/content_review.py) shows every rule beside its examples.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Dict, List, Optional, Pattern, Sequence, Tuple
+
+from jdm_content.context import REASONS, Context
+from jdm_content.files import DataFileError, load_yaml, require
+
+TRIAGE_FILE = "safety/triage.yml"
+# Most severe first; "none" is the tier of a message no rule fires for.
+TIERS = ("emergency", "crisis", "urgent", "soon", "none")
+RULE_TIERS = TIERS[:-1]
+CONTEXT_REASONS = tuple(REASONS.values())
+_TERM = re.compile(r"\{([A-Za-z_]+)\}")
+_WORD = re.compile(r"[^\W\d_][\w-]*")
+# Shorter words are too easily mistaken for one another ("pred", "dose").
+MIN_TYPO_LENGTH = 5
+TYPO_SIMILARITY = 0.85
+
+
+def _loosen(regex: str) -> str:
+    """A space matches any run of spaces (" ?" none or more); an apostrophe is optional."""
+    return regex.replace(" ?", r"\s*").replace(" ", r"\s+").replace("'", "['’]?")
+
+
+def _phrase_regex(phrase: str) -> str:
+    return _loosen(re.escape(str(phrase)).replace("\\ ", " ").replace("\\'", "'"))
+
+
+def _compile(regex: str, where: str) -> Pattern[str]:
+    try:
+        return re.compile(rf"(?<!\w)(?:{regex})(?!\w)", re.IGNORECASE)
+    except re.error as error:
+        raise DataFileError(f"{where}: not a valid pattern ({error}): {regex!r}") from error
+
+
+def _string_list(value: Any, where: str) -> List[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise DataFileError(f"{where}: expected a list of non-empty texts")
+    return value
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One clinician-written rule: any of `patterns`, with one of `also_needs` if given."""
+
+    id: str
+    tier: str
+    reason: str
+    patterns: Sequence[Pattern[str]]
+    also_needs: Sequence[Pattern[str]] = ()
+    # Figures of speech and look-alikes that contain this rule's words ("threw a fit").
+    not_when: Sequence[Pattern[str]] = ()
+    # Mentions, not states ("back from the ER"): the emergency advice comes
+    # first, then the answer to the question asked, if there is one.
+    with_answer: bool = False
+    fires: Sequence[str] = ()
+    quiet: Sequence[str] = ()
+    # Context that does not apply (infection_exposure: "someone else" has chickenpox).
+    ignore_context: Sequence[str] = ()
+
+    def matches(self, text: str) -> List[re.Match]:
+        if self.also_needs and not any(p.search(text) for p in self.also_needs):
+            return []
+        return [match for pattern in self.patterns for match in pattern.finditer(text)]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule's words in a message, and why they do not count (None: they do)."""
+
+    rule: Rule
+    match: re.Match
+    set_aside: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the triage rules make of one message."""
+
+    findings: Sequence[Finding] = field(default_factory=tuple)
+
+    @property
+    def fired(self) -> List[Rule]:
+        seen: Dict[str, Rule] = {}
+        for finding in self.findings:
+            if finding.set_aside is None:
+                seen.setdefault(finding.rule.id, finding.rule)
+        return list(seen.values())
+
+    @property
+    def tier(self) -> str:
+        tiers = {rule.tier for rule in self.fired}
+        return next((tier for tier in TIERS if tier in tiers), "none")
+
+    def set_aside(self, tier: str) -> bool:
+        """Words of this tier were found, and all were set aside by their context."""
+        found = [f for f in self.findings if f.rule.tier == tier]
+        return bool(found) and all(f.set_aside for f in found)
+
+    def first(self, tier: str) -> Optional[Finding]:
+        return next((f for f in self.findings if f.rule.tier == tier and f.set_aside is None), None)
+
+
+class Triage:
+    """The parsed, validated triage.yml; errors name the file, rule and field."""
+
+    def __init__(self, data: Any, source: str) -> None:
+        if not isinstance(data, dict):
+            raise DataFileError(f"{source}: expected a mapping with 'tiers' and 'rules'")
+        self._source = source
+        self.tier_responses = self._parse_tiers(require(data, "tiers", source))
+        terms = data.get("terms") or {}
+        self._terms = self._parse_terms(terms)
+        self._typo_targets = self._parse_typo_targets(terms, data.get("typo_tolerant", []))
+        self.context = Context.from_data(require(data, "context", source), f"{source}: context")
+        self.rules = self._parse_rules(require(data, "rules", source), "rules", tiers=RULE_TIERS)
+        self.child_medicine = self._parse_rules(data.get("child_medicine", []), "child_medicine", tiers=("none",))
+        self._general_questions = [
+            self._pattern(regex, f"{source}: general_questions[{i}]")
+            for i, regex in enumerate(_string_list(data.get("general_questions", []), f"{source}: general_questions"))
+        ]
+        self._personal = self._words(data, "personal_words", source)
+        # Questions about a medicine are about one child in more ways ("should I ...", "a 30kg child").
+        self._medicine_personal = self._personal + self._words(data, "medicine_personal_words", source)
+
+    def _parse_tiers(self, tiers: Any) -> Dict[str, str]:
+        where = f"{self._source}: tiers"
+        if not isinstance(tiers, dict) or set(tiers) != set(RULE_TIERS):
+            raise DataFileError(f"{where}: expected exactly {', '.join(RULE_TIERS)}")
+        return {tier: str(require(tiers[tier], "response", f"{where}.{tier}")) for tier in RULE_TIERS}
+
+    def _words(self, data: Dict[str, Any], key: str, source: str) -> List[Pattern[str]]:
+        return [
+            _compile(_phrase_regex(word), f"{source}: {key}")
+            for word in _string_list(data.get(key, []), f"{source}: {key}")
+        ]
+
+    def _parse_terms(self, terms: Any) -> Dict[str, str]:
+        if not isinstance(terms, dict):
+            raise DataFileError(f"{self._source}: terms: expected a mapping of name -> list of spellings")
+        return {
+            name: "(?:"
+            + "|".join(_phrase_regex(s) for s in _string_list(spellings, f"{self._source}: terms.{name}"))
+            + ")"
+            for name, spellings in terms.items()
+        }
+
+    def _parse_typo_targets(self, terms: Dict[str, Any], words: Any) -> List[str]:
+        where = f"{self._source}: typo_tolerant"
+        spellings = {str(s).lower() for values in terms.values() if isinstance(values, list) for s in values}
+        targets = [word.lower() for word in _string_list(words, where)] if words else []
+        for word in targets:
+            if word not in spellings:
+                raise DataFileError(f"{where}: {word!r} is not a spelling under 'terms'")
+            if not word.isalpha() or len(word) < MIN_TYPO_LENGTH:
+                raise DataFileError(f"{where}: {word!r} must be one word of {MIN_TYPO_LENGTH} letters or more")
+        return sorted(targets)
+
+    def _pattern(self, regex: str, where: str) -> Pattern[str]:
+        def expand(match: re.Match) -> str:
+            name = match.group(1)
+            if name not in self._terms:
+                raise DataFileError(f"{where}: unknown term {{{name}}} (define it under 'terms')")
+            return self._terms[name]
+
+        return _compile(_TERM.sub(expand, _loosen(regex)), where)
+
+    def _parse_rules(self, entries: Any, section: str, tiers: Sequence[str]) -> List[Rule]:
+        where = f"{self._source}: {section}"
+        if not isinstance(entries, list):
+            raise DataFileError(f"{where}: expected a list of rules")
+        rules = []
+        for index, entry in enumerate(entries):
+            here = f"{where}[{index}]"
+            rule_id = str(require(entry, "id", here))
+            here = f"{where}[{index}] (id {rule_id})"
+            tier = str(entry.get("tier", "none"))
+            if tier not in tiers:
+                raise DataFileError(f"{here}: tier must be one of {', '.join(tiers)}, not {tier!r}")
+            phrases = _string_list(entry.get("phrases", []), f"{here}: phrases")
+            regexes = _string_list(entry.get("patterns", []), f"{here}: patterns")
+            if not phrases and not regexes:
+                raise DataFileError(f"{here}: needs 'phrases' or 'patterns'")
+
+            def patterns(key: str) -> List[Pattern[str]]:
+                return [self._pattern(r, f"{here}: {key}") for r in _string_list(entry.get(key, []), f"{here}: {key}")]
+
+            with_answer = entry.get("with_answer", False)
+            if not isinstance(with_answer, bool):
+                raise DataFileError(f"{here}: with_answer must be true or false")
+            examples = entry.get("examples") or {}
+            if not isinstance(examples, dict) or set(examples) - {"fires", "quiet"}:
+                raise DataFileError(f"{here}: examples: expected 'fires' and 'quiet' lists")
+            rules.append(
+                Rule(
+                    rule_id,
+                    tier,
+                    str(require(entry, "reason", here)).strip(),
+                    [_compile(_phrase_regex(p), f"{here}: phrases") for p in phrases]
+                    + [self._pattern(r, f"{here}: patterns") for r in regexes],
+                    patterns("also_needs"),
+                    patterns("not_when"),
+                    with_answer,
+                    tuple(_string_list(examples.get("fires", []), f"{here}: examples.fires")),
+                    tuple(_string_list(examples.get("quiet", []), f"{here}: examples.quiet")),
+                    self._ignored_context(entry, here),
+                )
+            )
+        if tiers != ("none",):
+            for tier in RULE_TIERS:
+                if not any(rule.tier == tier for rule in rules):
+                    raise DataFileError(f"{where}: no rule of tier {tier}")
+        return rules
+
+    @staticmethod
+    def _ignored_context(entry: Dict[str, Any], where: str) -> Tuple[str, ...]:
+        ignored = tuple(_string_list(entry.get("ignore_context", []), f"{where}: ignore_context"))
+        for reason in ignored:
+            if reason not in CONTEXT_REASONS:
+                raise DataFileError(f"{where}: ignore_context: {reason!r} is not one of {', '.join(CONTEXT_REASONS)}")
+        return ignored
+
+    def correct_typos(self, text: str) -> str:
+        """Spell a near-miss of a `typo_tolerant` word ("plaquenill") the way the table does."""
+        if not self._typo_targets:
+            return text
+
+        def fix(match: re.Match) -> str:
+            word = match.group(0)
+            if len(word) < MIN_TYPO_LENGTH or word.lower() in self._typo_targets:
+                return word
+            close = difflib.get_close_matches(word.lower(), self._typo_targets, n=1, cutoff=TYPO_SIMILARITY)
+            return close[0] if close else word
+
+        return _WORD.sub(fix, text)
+
+    def assess(self, text: str) -> Assessment:
+        """Every rule's words in the message, each with the reason it is set aside, if any."""
+        findings = []
+        for rule in self.rules:
+            for match in rule.matches(text):
+                findings.append(Finding(rule, match, self._set_aside(rule, text, match)))
+        return Assessment(tuple(findings))
+
+    def _set_aside(self, rule: Rule, text: str, match: re.Match) -> Optional[str]:
+        reason = self.context.why_not(text, match.span(), rule.not_when, rule.ignore_context)
+        if reason is None and self._is_general_question(text, match):
+            reason = "general question"
+        return reason
+
+    def is_topic_question(self, text: str) -> bool:
+        """A question about JDM or a medicine in general ("does jdm affect breathing?"), not about one child."""
+        return not any(p.search(text) for p in self._personal) and any(p.search(text) for p in self._general_questions)
+
+    def _is_general_question(self, text: str, match: re.Match) -> bool:
+        """The words sit in a topic question, in a sentence that is not about a child."""
+        for start, end in self.context.sentences(text):
+            if start <= match.start() < end:
+                sentence = text[start:end]
+                return not any(p.search(sentence) for p in self._personal) and any(
+                    p.search(sentence) for p in self._general_questions
+                )
+        return False
+
+    def about_a_childs_medicine(self, text: str) -> List[Rule]:
+        """The child_medicine rules that match, if the message is about one child."""
+        if not any(p.search(text) for p in self._medicine_personal):
+            return []
+        return [rule for rule in self.child_medicine if rule.matches(text)]
+
+    def rule(self, rule_id: str) -> Rule:
+        return next(rule for rule in self.rules if rule.id == rule_id)
+
+
+def first_of(findings: Sequence[Finding]) -> Optional[Tuple[int, int]]:
+    """Where the first counted finding stands in the message."""
+    counted = [f.match.span() for f in findings if f.set_aside is None]
+    return min(counted) if counted else None
+
+
+@lru_cache(maxsize=1)
+def load_triage() -> Triage:
+    """The triage table, read once per process (restart the assistant after editing it)."""
+    return Triage(load_yaml(TRIAGE_FILE), TRIAGE_FILE)
