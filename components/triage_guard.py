@@ -125,8 +125,9 @@ class TriageGuard(GraphComponent):
 
     def _weigh_classifier(self, message: Message, text: str, assessment: Assessment) -> None:
         """The classifier alone said emergency or crisis: believe it only where no rule's words stand."""
-        if assessment.findings or self._triage.is_topic_question(text):
-            # The rules saw the words and their context ("two years ago"), or a general question.
+        if assessment.findings or self._triage.is_topic_question(text) or self._triage.context.has_figure(text):
+            # The rules saw the words and their context ("two years ago"), a general question,
+            # or a figure of speech ("she threw a fit about her tablets").
             _demote(message)
         elif self._intent(message) == EMERGENCY_INTENT and _demote(message, self._answer_after_advice):
             _add_care_note(message, EMERGENCY_FIRST)

@@ -23,6 +23,7 @@ no danger words costs nothing here.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Pattern, Sequence, Tuple
@@ -43,7 +44,8 @@ CUE_CATEGORIES = {
     "ends_scope": ("TERMINATE", "TERMINATE"),
     "not_a_cue": ("PSEUDO", "PSEUDO"),
 }
-REASONS = {"NEGATED_EXISTENCE": "negated", "HISTORICAL": "past", "HYPOTHETICAL": "hypothetical", "FAMILY": "someone else"}
+# In this order: a what-if about a past event ("if it ever happens again like at diagnosis") is a what-if.
+REASONS = {"NEGATED_EXISTENCE": "negated", "HYPOTHETICAL": "hypothetical", "FAMILY": "someone else", "HISTORICAL": "past"}
 DIRECTIONS = {"forward": "FORWARD", "backward": "BACKWARD", "either": "BIDIRECTIONAL"}
 Span = Tuple[int, int]
 
@@ -70,6 +72,8 @@ class Context:
     nlp: Language
     present: Sequence[Pattern[str]]
     present_forms: Sequence[Pattern[str]]
+    past_forms: Sequence[Pattern[str]]
+    refers_back: Sequence[Pattern[str]]
     figurative: Sequence[Pattern[str]]
 
     @classmethod
@@ -93,7 +97,14 @@ class Context:
         def patterns(kind: str) -> List[Pattern[str]]:
             return [_compile(p, f"{where}.{kind}[{i}]") for i, p in enumerate(data.get(kind) or [])]
 
-        return cls(nlp, patterns("present"), patterns("present_forms"), patterns("figurative"))
+        return cls(
+            nlp,
+            patterns("present"),
+            patterns("present_forms"),
+            patterns("past_forms"),
+            patterns("refers_back"),
+            patterns("figurative"),
+        )
 
     def sentences(self, text: str) -> List[Span]:
         return _sentences(text)
@@ -111,50 +122,84 @@ class Context:
         start, end = sentences[index]
         sentence = text[start:end]
         local = (match[0] - start, min(match[1], end) - start)
-        if any(_overlaps(m.span(), local) for p in (*self.figurative, *not_when) for m in p.finditer(sentence)):
+        if any(_overlaps(m.span(), local) for p in self.figurative for m in p.finditer(sentence)):
             return "figurative"
+        if any(_overlaps(m.span(), local) for p in not_when for m in p.finditer(sentence)):
+            return "look-alike"
         reason = self._modified(sentence, local, ignore)
-        if reason == "past" or (reason is None and self._in_past_story(text, sentences, index)):
+        if "past" in ignore:
+            return None if reason == "past" else reason
+        if reason == "past":
             # Tense wins over a nearby cue: "diagnosed two years ago, and now she can't breathe".
-            clause = _clause(sentence, local)
-            return None if self._speaks_of_now(clause) or self._present_form(sentence, local) else "past"
+            now = self._speaks_of_now(_clause(sentence, local)) or self._has_form(self.present_forms, sentence, local)
+            return None if now else "past"
+        past_form = self._has_form(self.past_forms, sentence, local)
+        if reason is None and past_form and not self._has_form(self.present_forms, sentence, local):
+            # A story told in the past reaches only words told in the past ("she couldn't walk").
+            if not self._speaks_of_now(sentence) and self._in_past_story(text, sentences, index):
+                return "past"
         return reason
 
     def _modified(self, sentence: str, local: Span, ignore: Sequence[str]) -> Optional[str]:
-        doc = self.nlp.make_doc(sentence)
-        for token in doc:
-            token.is_sent_start = token.i == 0
+        doc = _sentence_doc(self.nlp, sentence)
         target = doc.char_span(local[0], local[1], label="DANGER", alignment_mode="expand")
         if target is None:
             return None
         doc.ents = [target]
-        doc = self.nlp.get_pipe("medspacy_context")(doc)
-        categories = {modifier.category for modifier in doc.ents[0]._.modifiers}
+        doc = self._context(doc)
+        # medspaCy 1.3.1 lets a cue inside the target modify it (its overlap test misses
+        # containment): "better off without me" must not be negated by its own "without".
+        categories = {
+            modifier.category
+            for modifier in doc.ents[0]._.modifiers
+            if not (target.start <= modifier.modifier_span[0] and modifier.modifier_span[1] <= target.end)
+        }
         return next(
             (reason for category, reason in REASONS.items() if category in categories and reason not in ignore), None
         )
 
+    def _context(self, doc: Any) -> Any:
+        with warnings.catch_warnings():
+            # Our cues are regular expressions, so medspaCy's phrase matcher stays empty and says so.
+            warnings.filterwarnings("ignore", message=r"\[W036\]")
+            return self.nlp.get_pipe("medspacy_context")(doc)
+
     def _in_past_story(self, text: str, sentences: List[Span], index: int) -> bool:
-        """An earlier sentence set the story in the past, and nothing since speaks of now."""
+        """The story around this sentence is set in the past, with nothing between speaking of now.
+
+        An earlier sentence sets it ("When she was diagnosed ..."), or a later one looks back
+        on it ("That was in 2019.").
+        """
         for earlier in reversed(sentences[:index]):
             sentence = text[earlier[0] : earlier[1]]
             if self._speaks_of_now(sentence):
-                return False
+                break
             if self._has_past_cue(sentence):
                 return True
+        for later in sentences[index + 1 :]:
+            sentence = text[later[0] : later[1]]
+            if any(p.search(sentence) for p in self.refers_back) and self._has_past_cue(sentence):
+                return True
+            if self._speaks_of_now(sentence) or any(p.search(sentence) for p in self.present_forms):
+                return False
         return False
+
+    def has_figure(self, text: str) -> bool:
+        """A figure of speech or look-alike anywhere in the message ("threw a fit", "breathing exercises")."""
+        return any(p.search(text) for p in self.figurative)
 
     def _speaks_of_now(self, sentence: str) -> bool:
         return any(p.search(sentence) for p in self.present)
 
-    def _present_form(self, sentence: str, local: Span) -> bool:
-        """The danger words, with the two words before them, are in the present tense ("she can't ...")."""
+    @staticmethod
+    def _has_form(forms: Sequence[Pattern[str]], sentence: str, local: Span) -> bool:
+        """The danger words, with the two words before them, have one of these forms ("she can't ...")."""
         before = re.search(r"(\S+\s+){0,2}$", sentence[: local[0]])
         words = (before.group(0) if before else "") + sentence[local[0] : local[1]]
-        return any(p.search(words) for p in self.present_forms)
+        return any(p.search(words) for p in forms)
 
     def _has_past_cue(self, sentence: str) -> bool:
-        doc = self.nlp.get_pipe("medspacy_context")(_sentence_doc(self.nlp, sentence))
+        doc = self._context(_sentence_doc(self.nlp, sentence))
         graph = doc._.context_graph
         return any(modifier.category == "HISTORICAL" for modifier in graph.modifiers)
 
@@ -221,6 +266,8 @@ def cue_kinds() -> Dict[str, str]:
         "ends_scope": "words that end a cue's reach (but, now)",
         "not_a_cue": "look like a cue but are not (not only, no doubt)",
         "present": "words that bring a story back to now",
+        "past_forms": "past-tense words by which a story's past reaches danger words (she couldn't, he was)",
         "present_forms": "present-tense words that keep danger words in the present (she can't, he is)",
+        "refers_back": "words by which a later sentence sets what came before in the past (that was in 2019)",
         "figurative": "figures of speech that contain danger words",
     }

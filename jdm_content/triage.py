@@ -15,10 +15,11 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Pattern, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Pattern, Sequence, Tuple
+
 
 from jdm_content.context import REASONS, Context
-from jdm_content.files import DataFileError, load_yaml, require
+from jdm_content.files import PROJECT_ROOT, DataFileError, load_yaml, require
 
 TRIAGE_FILE = "safety/triage.yml"
 # Most severe first; "none" is the tier of a message no rule fires for.
@@ -27,9 +28,15 @@ RULE_TIERS = TIERS[:-1]
 CONTEXT_REASONS = tuple(REASONS.values())
 _TERM = re.compile(r"\{([A-Za-z_]+)\}")
 _WORD = re.compile(r"[^\W\d_][\w-]*")
+_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
 # Shorter words are too easily mistaken for one another ("pred", "dose").
-MIN_TYPO_LENGTH = 5
-TYPO_SIMILARITY = 0.85
+MIN_TYPO_LENGTH = 4
+TYPO_SIMILARITY = 0.8
+# A typo adds or drops a letter or two; "breathless" is not a misspelt "breathe".
+MAX_TYPO_LENGTH_CHANGE = 2
+# Log probability in spaCy's English lexeme table above which a word is English, not a typo.
+ENGLISH_MIN_LOG_PROB = -15.5
+ENGLISH_WORDS_FILE = PROJECT_ROOT / "models" / "spacy" / "english_words.txt"
 
 
 def _loosen(regex: str) -> str:
@@ -126,13 +133,18 @@ class Triage:
         self.tier_responses = self._parse_tiers(require(data, "tiers", source))
         terms = data.get("terms") or {}
         self._terms = self._parse_terms(terms)
-        self._typo_targets = self._parse_typo_targets(terms, data.get("typo_tolerant", []))
+        self._typo_targets = self._parse_typo_targets(data.get("typo_tolerant", []))
+        self._english = english_words() if self._typo_targets else frozenset()
         self.context = Context.from_data(require(data, "context", source), f"{source}: context")
         self.rules = self._parse_rules(require(data, "rules", source), "rules", tiers=RULE_TIERS)
         self.child_medicine = self._parse_rules(data.get("child_medicine", []), "child_medicine", tiers=("none",))
         self._general_questions = [
             self._pattern(regex, f"{source}: general_questions[{i}]")
             for i, regex in enumerate(_string_list(data.get("general_questions", []), f"{source}: general_questions"))
+        ]
+        self._about_now = [
+            self._pattern(regex, f"{source}: about_now[{i}]")
+            for i, regex in enumerate(_string_list(data.get("about_now", []), f"{source}: about_now"))
         ]
         self._personal = self._words(data, "personal_words", source)
         # Questions about a medicine are about one child in more ways ("should I ...", "a 30kg child").
@@ -160,13 +172,10 @@ class Triage:
             for name, spellings in terms.items()
         }
 
-    def _parse_typo_targets(self, terms: Dict[str, Any], words: Any) -> List[str]:
+    def _parse_typo_targets(self, words: Any) -> List[str]:
         where = f"{self._source}: typo_tolerant"
-        spellings = {str(s).lower() for values in terms.values() if isinstance(values, list) for s in values}
         targets = [word.lower() for word in _string_list(words, where)] if words else []
         for word in targets:
-            if word not in spellings:
-                raise DataFileError(f"{where}: {word!r} is not a spelling under 'terms'")
             if not word.isalpha() or len(word) < MIN_TYPO_LENGTH:
                 raise DataFileError(f"{where}: {word!r} must be one word of {MIN_TYPO_LENGTH} letters or more")
         return sorted(targets)
@@ -236,15 +245,22 @@ class Triage:
         return ignored
 
     def correct_typos(self, text: str) -> str:
-        """Spell a near-miss of a `typo_tolerant` word ("plaquenill") the way the table does."""
+        """Spell a near-miss of a `typo_tolerant` word ("plaquenill", "breth") the way the table does.
+
+        An English word is never changed ("bold" stays bold, not "blood"). A hyphen between
+        letters reads as a space ("coffee-ground" = "coffee ground").
+        """
+        text = _HYPHEN.sub(" ", text)
         if not self._typo_targets:
             return text
 
         def fix(match: re.Match) -> str:
             word = match.group(0)
-            if len(word) < MIN_TYPO_LENGTH or word.lower() in self._typo_targets:
+            lowered = word.lower()
+            if len(word) < MIN_TYPO_LENGTH or lowered in self._typo_targets or lowered in self._english:
                 return word
-            close = difflib.get_close_matches(word.lower(), self._typo_targets, n=1, cutoff=TYPO_SIMILARITY)
+            targets = [t for t in self._typo_targets if abs(len(t) - len(word)) <= MAX_TYPO_LENGTH_CHANGE]
+            close = difflib.get_close_matches(lowered, targets, n=1, cutoff=TYPO_SIMILARITY)
             return close[0] if close else word
 
         return _WORD.sub(fix, text)
@@ -268,7 +284,9 @@ class Triage:
         return not any(p.search(text) for p in self._personal) and any(p.search(text) for p in self._general_questions)
 
     def _is_general_question(self, text: str, match: re.Match) -> bool:
-        """The words sit in a topic question, in a sentence that is not about a child."""
+        """The words sit in a topic question, in a sentence that is not about a child, in a message not about now."""
+        if any(p.search(text) for p in self._about_now):
+            return False
         for start, end in self.context.sentences(text):
             if start <= match.start() < end:
                 sentence = text[start:end]
@@ -291,6 +309,20 @@ def first_of(findings: Sequence[Finding]) -> Optional[Tuple[int, int]]:
     """Where the first counted finding stands in the message."""
     counted = [f.match.span() for f in findings if f.set_aside is None]
     return min(counted) if counted else None
+
+
+@lru_cache(maxsize=1)
+def english_words() -> FrozenSet[str]:
+    """Words common enough in English never to be typo-corrected ("ever" is not a misspelt "fever").
+
+    scripts/build_spacy_pipeline.py writes them from spaCy's lexeme probabilities; the
+    cut-off keeps "ever", "conscious" and "bold" and drops misspellings the table also
+    holds ("blod", "steriods").
+    """
+    try:
+        return frozenset(ENGLISH_WORDS_FILE.read_text(encoding="utf-8").split())
+    except OSError as error:
+        raise DataFileError(f"{ENGLISH_WORDS_FILE}: cannot be read ({error.strerror}); run `make spacy`") from error
 
 
 @lru_cache(maxsize=1)

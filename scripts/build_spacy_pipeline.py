@@ -4,18 +4,25 @@ No spaCy model can be downloaded on the machines this runs on, so the
 pipeline is a blank English one with a lookup lemmatizer (tables from the
 spacy-lookups-data package) and an entity ruler made from the lexicon.
 Rasa's SpacyNLP loads it by path (see config.yml).
+
+Beside it goes the list of common English words (from the same package's
+lexeme probabilities) that the triage step never typo-corrects: a small
+text file, so no server holds the million-entry table.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
+import json
 import shutil
 import sys
 from pathlib import Path
 from typing import Dict, List, cast
 
 import spacy
+import spacy_lookups_data
 import yaml
 from spacy.pipeline import EntityRuler
 
@@ -23,6 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LEXICON = ROOT / "data" / "lexicon.yml"
 DEFAULT_OUTPUT = ROOT / "models" / "spacy" / "jdm_en"
 PIPELINE_NAME = "jdm_en"
+sys.path.insert(0, str(ROOT))  # run as a script: jdm_content is beside scripts/
+
+from jdm_content.triage import ENGLISH_MIN_LOG_PROB, ENGLISH_WORDS_FILE  # noqa: E402
 
 
 class LexiconError(ValueError):
@@ -100,6 +110,15 @@ def build(lexicon_path: Path) -> spacy.language.Language:
     return nlp
 
 
+def write_english_words(path: Path) -> int:
+    """Common English words, one a line: those above the triage step's probability cut-off."""
+    with gzip.open(str(spacy_lookups_data.get_file("en_lexeme_prob.json.gz")), "rt", encoding="utf-8") as table:
+        probabilities: Dict[str, float] = json.load(table)
+    words = sorted(w for w, p in probabilities.items() if p > ENGLISH_MIN_LOG_PROB and w.isalpha() and w.islower())
+    path.write_text("\n".join(words) + "\n", encoding="utf-8")
+    return len(words)
+
+
 def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lexicon", type=Path, default=DEFAULT_LEXICON)
@@ -117,6 +136,7 @@ def main(argv: List[str] | None = None) -> int:
     ruler = cast(EntityRuler, nlp.get_pipe("entity_ruler"))
     count = len(ruler.patterns)
     print(f"spaCy pipeline {nlp.meta['version']} with {count} term patterns -> {args.output}")
+    print(f"{write_english_words(ENGLISH_WORDS_FILE)} common English words -> {ENGLISH_WORDS_FILE}")
     return 0
 
 

@@ -1,0 +1,310 @@
+"""The triage table, its context step and the NLU component that acts on them.
+
+Every rule's own examples (data/safety/triage.yml `examples`) are checked
+here, so a clinician who adds an example adds a test. The phrase lists are
+the project's own (tests/safety_phrases.py), never the held-out triage sets.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+import pytest
+import yaml
+from rasa.shared.nlu.training_data.message import Message
+from safety_phrases import (
+    CHILD_MEDICINE,
+    CRISIS,
+    EMERGENCIES,
+    LOOK_ALIKES,
+    NOT_NOW,
+    OVERDOSES,
+    SOON,
+    URGENT,
+)
+
+from components.triage_guard import TriageGuard
+from jdm_content.files import DataFileError, load_yaml
+from jdm_content.triage import RULE_TIERS, TRIAGE_FILE, Triage, load_triage
+
+ALARMS = ("emergency", "crisis", "urgent")
+
+
+def tier_of(text: str) -> str:
+    triage = load_triage()
+    return triage.assess(triage.correct_typos(text)).tier
+
+
+def rule_examples(kind: str) -> List[Tuple[str, str]]:
+    return [(rule.id, text) for rule in load_triage().rules for text in getattr(rule, kind)]
+
+
+# --- the table's own examples ------------------------------------------------------
+def test_every_tier_has_rules_with_reasons_and_examples() -> None:
+    rules = load_triage().rules
+    assert {rule.tier for rule in rules} == set(RULE_TIERS)
+    for rule in rules:
+        assert len(rule.reason.split()) >= 6, rule.id
+        assert rule.fires and rule.quiet, f"{rule.id}: every rule needs examples that fire and that must not"
+
+
+@pytest.mark.parametrize("rule_id, text", rule_examples("fires"))
+def test_each_rule_fires_on_its_examples(rule_id: str, text: str) -> None:
+    triage = load_triage()
+    assessment = triage.assess(triage.correct_typos(text))
+    assert rule_id in [rule.id for rule in assessment.fired], assessment.findings
+
+
+@pytest.mark.parametrize("rule_id, text", rule_examples("quiet"))
+def test_each_rule_stays_quiet_on_its_counter_examples(rule_id: str, text: str) -> None:
+    assert tier_of(text) not in ALARMS
+
+
+# --- tiers -------------------------------------------------------------------------
+@pytest.mark.parametrize("text", EMERGENCIES + OVERDOSES)
+def test_emergencies_are_emergencies(text: str) -> None:
+    assert tier_of(text) == "emergency"
+
+
+@pytest.mark.parametrize("text", CRISIS)
+def test_talk_of_suicide_or_self_harm_is_a_crisis(text: str) -> None:
+    assert tier_of(text) == "crisis"
+
+
+@pytest.mark.parametrize("text", URGENT)
+def test_urgent_signs_are_urgent_not_emergencies(text: str) -> None:
+    assert tier_of(text) == "urgent"
+
+
+@pytest.mark.parametrize("text", SOON)
+def test_slow_changes_are_for_the_next_visit(text: str) -> None:
+    assert tier_of(text) == "soon"
+
+
+@pytest.mark.parametrize("text", LOOK_ALIKES)
+def test_topic_questions_raise_no_alarm(text: str) -> None:
+    assert tier_of(text) not in ALARMS
+
+
+# --- context -----------------------------------------------------------------------
+@pytest.mark.parametrize("reason, text", [(reason, text) for reason, texts in NOT_NOW.items() for text in texts])
+def test_danger_words_that_do_not_describe_the_child_now_are_set_aside(reason: str, text: str) -> None:
+    triage = load_triage()
+    findings = triage.assess(triage.correct_typos(text)).findings
+    assert findings, "the example must contain a rule's words"
+    assert {finding.set_aside for finding in findings} == {reason}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Two years ago she couldn't walk. Now she can't breathe properly and her lips are blue!",
+        "She was diagnosed three weeks ago and she can't swallow her spit",
+        "He had a seizure last year but he is having one again right now",
+        "no fever but she can't breathe",
+        "I don't know what's wrong, she's choking",
+        "What should I do? He's not breathing!",
+    ],
+)
+def test_the_present_wins_over_a_past_or_a_negation_nearby(text: str) -> None:
+    assert tier_of(text) == "emergency"
+
+
+def test_a_later_sentence_can_set_the_story_in_the_past() -> None:
+    assert tier_of("She couldn't lift her head. She was in intensive care for weeks. That was in 2019.") == "none"
+    assert tier_of("She couldn't lift her head. She is in intensive care.") == "emergency"
+
+
+def test_someone_elses_chickenpox_is_still_our_childs_exposure() -> None:
+    assert tier_of("a kid in her class has chickenpox and she's on prednisolone") == "urgent"
+    assert tier_of("a mum told me her son caught chickenpox once while on methotrexate") == "none"
+
+
+@pytest.mark.parametrize(
+    "typed, read",
+    [
+        ("she cant breth", "she cant breath"),
+        ("blod in his vomit", "blood in his vomit"),
+        ("a coffee-ground look", "a coffee ground look"),
+        ("stop her Plaquenill", "stop her plaquenil"),
+    ],
+)
+def test_misspelt_danger_words_and_medicines_are_read_as_listed(typed: str, read: str) -> None:
+    assert load_triage().correct_typos(typed) == read
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "has she ever had a rash like this?",  # "ever" is not a misspelt "fever"
+        "she is a bit self-conscious about the marks",  # nor "conscious" "unconscious"
+        "my daughter had an infection and missed school",  # "infection" is not "injection"
+        "he gets breathless on the stairs, is that the jdm?",
+        "she's being bold and won't do her physio",
+    ],
+)
+def test_english_words_are_never_typo_corrected_into_danger_words(text: str) -> None:
+    triage = load_triage()
+    assert triage.correct_typos(text) == text.replace("self-conscious", "self conscious")
+
+
+def test_the_context_step_is_fast_enough_on_a_long_story() -> None:
+    # Behaviour, not timing: the step runs on every sentence of a long message without error
+    # and keeps the sentence boundaries the split found (cost: scripts/measure_parse.py).
+    story = " ".join(["When she was diagnosed she couldn't walk."] + ["She is doing well now."] * 40)
+    triage = load_triage()
+    assert len(triage.context.sentences(story)) == 41
+    assert triage.assess(story).tier == "none"
+
+
+# --- the NLU component -------------------------------------------------------------
+@pytest.fixture(scope="module")
+def guard() -> TriageGuard:
+    """The component as config.yml sets it up."""
+    config_file = Path(__file__).resolve().parent.parent / "config.yml"
+    pipeline = yaml.safe_load(config_file.read_text(encoding="utf-8"))["pipeline"]
+    config = next(c for c in pipeline if c["name"].endswith("TriageGuard"))
+    return TriageGuard.create(config, None, None, None)  # type: ignore[arg-type]
+
+
+def classified(guard: TriageGuard, text: str, intent: str = "faq", runner_up: str = "greet") -> Message:
+    """A message as the classifiers left it, after the triage step has run."""
+    message = Message(
+        data={
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.8},
+            "intent_ranking": [{"name": intent, "confidence": 0.8}, {"name": runner_up, "confidence": 0.1}],
+            "entities": [],
+        }
+    )
+    return guard.process([message])[0]
+
+
+def care_notes(message: Message) -> List[str]:
+    return [e["value"] for e in message.get("entities") if e["entity"] == "care_note"]
+
+
+@pytest.mark.parametrize("text", EMERGENCIES + OVERDOSES)
+def test_an_emergency_overrides_whatever_the_classifier_said(guard: TriageGuard, text: str) -> None:
+    message = classified(guard, text, intent="ask_support")
+    assert message.get("intent") == {"name": "emergency", "confidence": 1.0}
+    assert message.get("intent_ranking")[0]["name"] == "emergency"
+
+
+@pytest.mark.parametrize("text", ["do we need to go to A&E?", "should we take him to the emergency room?"])
+def test_asking_about_the_er_in_a_question_gets_the_advice_first(guard: TriageGuard, text: str) -> None:
+    message = classified(guard, text, intent="faq")
+    assert message.get("intent")["name"] == "faq" and care_notes(message) == ["emergency"]
+
+
+@pytest.mark.parametrize("text", CRISIS)
+def test_a_crisis_overrides_whatever_the_classifier_said(guard: TriageGuard, text: str) -> None:
+    assert classified(guard, text, intent="ask_support").get("intent")["name"] == "crisis"
+
+
+@pytest.mark.parametrize("tier, texts", [("urgent", URGENT), ("soon", SOON)])
+def test_urgent_and_soon_keep_the_answer_and_add_their_note(guard: TriageGuard, tier: str, texts: List[str]) -> None:
+    for text in texts:
+        message = classified(guard, text, intent="faq")
+        assert message.get("intent")["name"] in ("faq", "ask_child_medicine"), text
+        assert care_notes(message) == [tier], text
+
+
+def test_the_classifiers_emergency_yields_to_the_rules_when_they_saw_the_words(guard: TriageGuard) -> None:
+    # The classifier cannot see "two years ago"; the rules can.
+    text = "two years ago she couldn't walk, will she relapse?"
+    message = classified(guard, text, intent="emergency", runner_up="faq")
+    assert message.get("intent")["name"] == "faq"
+    assert care_notes(message) == []
+
+
+def test_the_classifiers_emergency_yields_to_an_urgent_rule(guard: TriageGuard) -> None:
+    message = classified(guard, "she's on methotrexate and has a temperature of 38.6", "emergency", "faq")
+    assert message.get("intent")["name"] == "faq"
+    assert care_notes(message) == ["urgent"]
+
+
+@pytest.mark.parametrize("text", ["he looks awful and won't talk to me", "my son looks grey and strange"])
+def test_the_classifiers_emergency_stands_where_no_rule_has_words(guard: TriageGuard, text: str) -> None:
+    assert classified(guard, text, intent="emergency", runner_up="ask_support").get("intent")["name"] == "emergency"
+
+
+def test_the_classifiers_emergency_before_an_answerable_question_comes_first_then_the_answer(guard) -> None:
+    message = classified(guard, "was it something i did? did i cause his jdm", "emergency", "faq")
+    assert message.get("intent")["name"] == "faq"
+    assert care_notes(message) == ["emergency"]
+
+
+def test_a_figure_of_speech_silences_the_classifiers_emergency(guard: TriageGuard) -> None:
+    message = classified(guard, "she threw a fit about her methotrexate again", "emergency", "faq")
+    assert message.get("intent")["name"] == "faq"
+
+
+def test_a_question_that_mentions_the_er_gets_the_advice_first_then_its_answer(guard: TriageGuard) -> None:
+    text = "just got back from the ER with my son, they think it's jdm, what does treatment usually involve?"
+    message = classified(guard, text, intent="faq")
+    assert message.get("intent")["name"] == "faq"
+    assert care_notes(message) == ["emergency"]
+
+
+@pytest.mark.parametrize("text", CHILD_MEDICINE)
+def test_a_question_about_one_childs_medicine_goes_to_the_care_team(guard: TriageGuard, text: str) -> None:
+    assert classified(guard, text, intent="faq").get("intent")["name"] == "ask_child_medicine"
+
+
+def test_an_emergency_wins_over_a_medicine_question(guard: TriageGuard) -> None:
+    text = "she took too many of her steroid tablets and now she is not breathing"
+    assert classified(guard, text, intent="ask_child_medicine").get("intent")["name"] == "emergency"
+
+
+def test_the_rest_of_the_ranking_is_kept(guard: TriageGuard) -> None:
+    message = classified(guard, "she is choking", intent="nlu_fallback")
+    assert [r["name"] for r in message.get("intent_ranking")] == ["emergency", "nlu_fallback", "greet"]
+
+
+def test_button_payloads_are_not_triaged(guard: TriageGuard) -> None:
+    assert classified(guard, "/affirm", intent="affirm").get("intent")["name"] == "affirm"
+
+
+def test_the_note_points_at_the_words_that_matched(guard: TriageGuard) -> None:
+    text = "what is calcinosis? by the way her pee looks like cola today"
+    [note] = [e for e in classified(guard, text).get("entities") if e["entity"] == "care_note"]
+    assert "cola" in text[note["start"] : note["end"]]
+
+
+def test_which_rule_fired_is_logged_at_debug_only(guard: TriageGuard, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO")
+    classified(guard, "my son took an overdose of his methotrexate")
+    assert "too_much_medicine" not in caplog.text and "poisoning" not in caplog.text
+
+
+# --- the file: clear errors for an editor ---------------------------------------------
+def edited(change: Any) -> Dict[str, Any]:
+    data = copy.deepcopy(load_yaml(TRIAGE_FILE))
+    change(data)
+    return data
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d["rules"][0].update(patterns=["(unclosed"]), "rules[0] (id breathing): patterns: not a valid pattern"),
+        (lambda d: d["rules"][0].pop("id"), "rules[0]: missing required field 'id'"),
+        (lambda d: d["rules"][0].update(tier="later"), "tier must be one of emergency, crisis, urgent, soon"),
+        (lambda d: d["rules"][0].pop("reason"), "(id breathing): missing required field 'reason'"),
+        (lambda d: d["rules"][0].update(patterns=["{nope} now"]), "unknown term {nope}"),
+        (lambda d: d["rules"][0].update(ignore_context=["sideways"]), "ignore_context: 'sideways' is not one of"),
+        (lambda d: d["rules"][0].update(examples={"maybe": []}), "examples: expected 'fires' and 'quiet' lists"),
+        (lambda d: d.update(rules=[r for r in d["rules"] if r["tier"] != "crisis"]), "no rule of tier crisis"),
+        (lambda d: d["tiers"].pop("soon"), "tiers: expected exactly emergency, crisis, urgent, soon"),
+        (lambda d: d["context"].update(negated={"forward": ["no"], "max_scope": 0}), "max_scope: expected a whole"),
+        (lambda d: d["context"].update(past=["(broken"]), "context.past[0]: not a valid pattern"),
+        (lambda d: d.update(typo_tolerant=["mtx"]), "typo_tolerant: 'mtx' must be one word of 4 letters or more"),
+    ],
+)
+def test_a_broken_triage_file_gives_a_clear_error(change: Any, message: str) -> None:
+    with pytest.raises(DataFileError, match=re.escape(message)):
+        Triage(edited(change), TRIAGE_FILE)
