@@ -20,17 +20,18 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
 
-.PHONY: help setup spacy language-model train run shell test test-tools validate lint pytest conversation-tests evaluate bench profile review purge clean
+.PHONY: help setup spacy language-model train run shell test test-tools validate lint pytest conversation-tests evaluate bench profile review signoff purge clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant and chat page (http://localhost:8080)"
 	@echo "make run PROFILE=production - PostgreSQL, Redis, several Rasa servers behind nginx (see the README)"
 	@echo "make purge DAYS=N - delete conversations whose last message is older than N days"
 	@echo "make test   - every check: static checks, data validation, training, pytest, conversation tests"
-	@echo "make evaluate - cross-validation, held-out questions end to end, TF-IDF baseline (minutes)"
+	@echo "make evaluate - cross-validation, held-out questions end to end, TF-IDF baseline, triage confusion matrix by tier (minutes)"
 	@echo "make bench  - speed under load: 1, 10 and 50 concurrent conversations, memory, cold start, default and production profiles (about 10 minutes)"
 	@echo "make profile - where the Rasa server's time goes: py-spy during 10 concurrent conversations"
-	@echo "make review - results/content-review.html: every text a parent can see, its facts and source passages"
+	@echo "make review - results/content-review.html: every text a parent can see, its facts and source passages, the triage rules, sign-off state"
+	@echo "make signoff REVIEWER=\"name\" - record the clinician's sign-off of every text and rule not yet signed"
 	@echo "make train  - build the spaCy pipeline and train the Rasa model if inputs changed"
 	@echo "make shell  - talk to the assistant in the terminal"
 	@echo "make clean  - remove the virtualenv, trained models, test results and local conversations"
@@ -47,8 +48,8 @@ $(INSTALLED): requirements.txt requirements-model.txt
 
 setup: $(INSTALLED)
 
-$(SPACY_PIPELINE): data/lexicon.yml scripts/build_spacy_pipeline.py $(INSTALLED)
-	@echo "==> Building the spaCy pipeline from data/lexicon.yml"
+$(SPACY_PIPELINE): data/lexicon.yml scripts/build_spacy_pipeline.py jdm_content/triage.py $(INSTALLED)
+	@echo "==> Building the spaCy pipeline from data/lexicon.yml (and the English word list)"
 	$(BIN)/python scripts/build_spacy_pipeline.py
 
 spacy: $(SPACY_PIPELINE)
@@ -109,9 +110,12 @@ lint: $(INSTALLED)
 test: lint validate pytest conversation-tests
 	@echo "==> All checks passed"
 
+# Both parts run; either missing its targets fails the command.
 evaluate: $(MODEL)
-	@echo "==> Evaluation: 5-fold cross-validation, held-out questions end to end over REST, TF-IDF baseline"
-	$(BIN)/python scripts/evaluate.py --model $(MODEL)
+	@echo "==> Evaluation: 5-fold cross-validation, held-out questions end to end over REST, TF-IDF baseline, triage by tier"
+	@$(BIN)/python scripts/evaluate.py --model $(MODEL); understanding=$$?; \
+	  $(BIN)/python scripts/evaluate_triage.py --model $(MODEL); triage=$$?; \
+	  exit $$(( understanding || triage ))
 
 # Speed under load (issue 13): results/bench/bench.json and bench.png. BENCH_ARGS passes
 # options to scripts/bench.py, e.g. BENCH_ARGS="--levels 1,10 --duration 30".
@@ -125,9 +129,14 @@ profile: $(MODEL)
 	$(BIN)/python scripts/bench.py --levels 10 --profile --profile-at 10 $(BENCH_ARGS)
 
 # For a clinician: every text beside its facts and source passages (SOURCES_DIR, default ../shared/seeds).
-review: $(INSTALLED)
+review: $(INSTALLED) $(SPACY_PIPELINE)
 	@echo "==> Content review: results/content-review.html"
 	$(BIN)/python scripts/content_review.py --out results/content-review.html
+
+# After a clinician has read the review sheet: record every text and triage rule not yet
+# signed (or changed since) as signed by REVIEWER today (data/review/signoff.yml; commit it).
+signoff: $(INSTALLED) $(SPACY_PIPELINE)
+	@$(BIN)/python scripts/content_review.py --sign --reviewer "$(REVIEWER)"
 
 # Retention: delete conversations whose last event is older than DAYS days (scripts/purge.py),
 # from the profile's tracker store (JDM_PROFILE=production: PostgreSQL).

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Pattern, Sequence, Tuple
 
@@ -45,9 +45,15 @@ CUE_CATEGORIES = {
     "not_a_cue": ("PSEUDO", "PSEUDO"),
 }
 # In this order: a what-if about a past event ("if it ever happens again like at diagnosis") is a what-if.
-REASONS = {"NEGATED_EXISTENCE": "negated", "HYPOTHETICAL": "hypothetical", "FAMILY": "someone else", "HISTORICAL": "past"}
+REASONS = {
+    "NEGATED_EXISTENCE": "negated",
+    "HYPOTHETICAL": "hypothetical",
+    "FAMILY": "someone else",
+    "HISTORICAL": "past",
+}
 DIRECTIONS = {"forward": "FORWARD", "backward": "BACKWARD", "either": "BIDIRECTIONAL"}
 Span = Tuple[int, int]
+PAST_CUE_CACHE = 2048  # sentences
 
 
 def _regex(pattern: str) -> str:
@@ -75,6 +81,7 @@ class Context:
     past_forms: Sequence[Pattern[str]]
     refers_back: Sequence[Pattern[str]]
     figurative: Sequence[Pattern[str]]
+    _past_cues: Dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_data(cls, data: Any, where: str) -> Context:
@@ -86,24 +93,24 @@ class Context:
         for kind, (category, default_direction) in CUE_CATEGORIES.items():
             here = f"{where}.{kind}"
             scope, lists = _by_direction(data.get(kind) or [], default_direction, here)
-            for direction, patterns in lists:
-                for i, pattern in enumerate(patterns):
+            for direction, cues in lists:
+                for i, pattern in enumerate(cues):
                     _compile(pattern, f"{here}[{i}]")  # a clear error before medspaCy's own
                     rules.append(
                         ConTextRule(pattern, category, pattern=_regex(pattern), direction=direction, max_scope=scope)
                     )
         context.add(rules)
 
-        def patterns(kind: str) -> List[Pattern[str]]:
+        def compiled(kind: str) -> List[Pattern[str]]:
             return [_compile(p, f"{where}.{kind}[{i}]") for i, p in enumerate(data.get(kind) or [])]
 
         return cls(
             nlp,
-            patterns("present"),
-            patterns("present_forms"),
-            patterns("past_forms"),
-            patterns("refers_back"),
-            patterns("figurative"),
+            compiled("present"),
+            compiled("present_forms"),
+            compiled("past_forms"),
+            compiled("refers_back"),
+            compiled("figurative"),
         )
 
     def sentences(self, text: str) -> List[Span]:
@@ -133,11 +140,12 @@ class Context:
             # Tense wins over a nearby cue: "diagnosed two years ago, and now she can't breathe".
             now = self._speaks_of_now(_clause(sentence, local)) or self._has_form(self.present_forms, sentence, local)
             return None if now else "past"
-        past_form = self._has_form(self.past_forms, sentence, local)
-        if reason is None and past_form and not self._has_form(self.present_forms, sentence, local):
-            # A story told in the past reaches only words told in the past ("she couldn't walk").
-            if not self._speaks_of_now(sentence) and self._in_past_story(text, sentences, index):
-                return "past"
+        # A story told in the past reaches only words told in the past ("she couldn't walk").
+        told_in_past = self._has_form(self.past_forms, sentence, local) and not (
+            self._has_form(self.present_forms, sentence, local) or self._speaks_of_now(sentence)
+        )
+        if reason is None and told_in_past and self._in_past_story(text, sentences, index):
+            return "past"
         return reason
 
     def _modified(self, sentence: str, local: Span, ignore: Sequence[str]) -> Optional[str]:
@@ -199,9 +207,15 @@ class Context:
         return any(p.search(words) for p in forms)
 
     def _has_past_cue(self, sentence: str) -> bool:
-        doc = self._context(_sentence_doc(self.nlp, sentence))
-        graph = doc._.context_graph
-        return any(modifier.category == "HISTORICAL" for modifier in graph.modifiers)
+        # A story's sentences are asked about once per danger word in it: keep the answers.
+        cached = self._past_cues.get(sentence)
+        if cached is None:
+            doc = self._context(_sentence_doc(self.nlp, sentence))
+            cached = any(modifier.category == "HISTORICAL" for modifier in doc._.context_graph.modifiers)
+            if len(self._past_cues) > PAST_CUE_CACHE:
+                self._past_cues.clear()
+            self._past_cues[sentence] = cached
+        return cached
 
 
 def _sentence_doc(nlp: Language, sentence: str) -> Any:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Dict, FrozenSet, List, Optional, Pattern, Sequence, Tuple
 
-
 from jdm_content.context import REASONS, Context
 from jdm_content.files import PROJECT_ROOT, DataFileError, load_yaml, require
 
@@ -193,48 +192,43 @@ class Triage:
         where = f"{self._source}: {section}"
         if not isinstance(entries, list):
             raise DataFileError(f"{where}: expected a list of rules")
-        rules = []
-        for index, entry in enumerate(entries):
-            here = f"{where}[{index}]"
-            rule_id = str(require(entry, "id", here))
-            here = f"{where}[{index}] (id {rule_id})"
-            tier = str(entry.get("tier", "none"))
-            if tier not in tiers:
-                raise DataFileError(f"{here}: tier must be one of {', '.join(tiers)}, not {tier!r}")
-            phrases = _string_list(entry.get("phrases", []), f"{here}: phrases")
-            regexes = _string_list(entry.get("patterns", []), f"{here}: patterns")
-            if not phrases and not regexes:
-                raise DataFileError(f"{here}: needs 'phrases' or 'patterns'")
-
-            def patterns(key: str) -> List[Pattern[str]]:
-                return [self._pattern(r, f"{here}: {key}") for r in _string_list(entry.get(key, []), f"{here}: {key}")]
-
-            with_answer = entry.get("with_answer", False)
-            if not isinstance(with_answer, bool):
-                raise DataFileError(f"{here}: with_answer must be true or false")
-            examples = entry.get("examples") or {}
-            if not isinstance(examples, dict) or set(examples) - {"fires", "quiet"}:
-                raise DataFileError(f"{here}: examples: expected 'fires' and 'quiet' lists")
-            rules.append(
-                Rule(
-                    rule_id,
-                    tier,
-                    str(require(entry, "reason", here)).strip(),
-                    [_compile(_phrase_regex(p), f"{here}: phrases") for p in phrases]
-                    + [self._pattern(r, f"{here}: patterns") for r in regexes],
-                    patterns("also_needs"),
-                    patterns("not_when"),
-                    with_answer,
-                    tuple(_string_list(examples.get("fires", []), f"{here}: examples.fires")),
-                    tuple(_string_list(examples.get("quiet", []), f"{here}: examples.quiet")),
-                    self._ignored_context(entry, here),
-                )
-            )
+        rules = [self._parse_rule(entry, f"{where}[{index}]", tiers) for index, entry in enumerate(entries)]
         if tiers != ("none",):
             for tier in RULE_TIERS:
                 if not any(rule.tier == tier for rule in rules):
                     raise DataFileError(f"{where}: no rule of tier {tier}")
         return rules
+
+    def _parse_rule(self, entry: Any, where: str, tiers: Sequence[str]) -> Rule:
+        rule_id = str(require(entry, "id", where))
+        here = f"{where} (id {rule_id})"
+        tier = str(entry.get("tier", "none"))
+        if tier not in tiers:
+            raise DataFileError(f"{here}: tier must be one of {', '.join(tiers)}, not {tier!r}")
+        phrases = _string_list(entry.get("phrases", []), f"{here}: phrases")
+        if not phrases and not entry.get("patterns"):
+            raise DataFileError(f"{here}: needs 'phrases' or 'patterns'")
+        with_answer = entry.get("with_answer", False)
+        if not isinstance(with_answer, bool):
+            raise DataFileError(f"{here}: with_answer must be true or false")
+        examples = entry.get("examples") or {}
+        if not isinstance(examples, dict) or set(examples) - {"fires", "quiet"}:
+            raise DataFileError(f"{here}: examples: expected 'fires' and 'quiet' lists")
+        return Rule(
+            rule_id,
+            tier,
+            str(require(entry, "reason", here)).strip(),
+            [_compile(_phrase_regex(p), f"{here}: phrases") for p in phrases] + self._patterns(entry, "patterns", here),
+            self._patterns(entry, "also_needs", here),
+            self._patterns(entry, "not_when", here),
+            with_answer,
+            tuple(_string_list(examples.get("fires", []), f"{here}: examples.fires")),
+            tuple(_string_list(examples.get("quiet", []), f"{here}: examples.quiet")),
+            self._ignored_context(entry, here),
+        )
+
+    def _patterns(self, entry: Dict[str, Any], key: str, here: str) -> List[Pattern[str]]:
+        return [self._pattern(r, f"{here}: {key}") for r in _string_list(entry.get(key, []), f"{here}: {key}")]
 
     @staticmethod
     def _ignored_context(entry: Dict[str, Any], where: str) -> Tuple[str, ...]:

@@ -7,8 +7,14 @@ organisation card and blurb, and the safety replies. Each text stands beside
 the facts it cites (data/knowledge/facts.yml), the source passages those facts
 point to (read from SOURCES_DIR, default ../shared/seeds: the project keeps no
 copy of the documents), its reading grade with every template value filled in,
-and an empty sign-off column. Safety replies and the red-flag list have a
-section of their own: general safety guidance, not from the sources.
+and its sign-off state (data/review/signoff.yml: signed, never signed, or
+changed since sign-off). Safety replies and the triage rules have a section
+of their own: general safety guidance, not from the sources. Each rule shows
+its tier, its reason, the messages that must trigger it and those that must
+not (the examples the tests check), and the reply its tier sends.
+
+`--sign --reviewer NAME` records every text and rule not yet signed (or
+changed since) as signed by NAME today, after they have read the sheet.
 
 The catalogue (`parent_texts`) and the checks' helpers (`reading_grade`,
 `key_terms`) are shared with tests/test_knowledge.py and tests/test_sources.py,
@@ -18,7 +24,9 @@ so what is reviewed is exactly what is tested.
 from __future__ import annotations
 
 import argparse
+import datetime
 import html
+import json
 import re
 import sys
 from dataclasses import dataclass
@@ -32,10 +40,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from jdm_content.clinic import UNKNOWN_CLINIC, load_clinic  # noqa: E402
+from jdm_content.clinic import UNKNOWN_CLINIC, load_clinic, load_crisis_lines  # noqa: E402
 from jdm_content.directory import Organisation, directory, matching  # noqa: E402
 from jdm_content.fallback import load_fallback_texts  # noqa: E402
-from jdm_content.files import DataFileError  # noqa: E402
+from jdm_content.files import DataFileError, load_yaml  # noqa: E402
 from jdm_content.knowledge import (  # noqa: E402
     Fact,
     load_facts,
@@ -49,7 +57,8 @@ from jdm_content.knowledge import (  # noqa: E402
     sources_dir,
 )
 from jdm_content.lexicon import load_lexicon  # noqa: E402
-from jdm_content.red_flags import RedFlagList  # noqa: E402
+from jdm_content.signoff import CHANGED, NEVER, SIGNED, load_signoffs, sign, status, tally  # noqa: E402
+from jdm_content.triage import TRIAGE_FILE, load_triage  # noqa: E402
 
 DEFAULT_OUTPUT = ROOT / "results" / "content-review.html"
 MAX_GRADE = 8.0
@@ -68,6 +77,8 @@ SAFETY_RESPONSES = (
     "utter_disclaimer",
     "utter_emergency",
     "utter_tell_care_team_soon",
+    "utter_triage_urgent",
+    "utter_crisis",
     "utter_child_medicine",
     "utter_named_medicine_general",
 )
@@ -248,6 +259,11 @@ def _response_fillings(name: str, template: str) -> Tuple[str, ...]:
         return _fill(template, ({"region_name": r.name, "need_text": n} for r in rules.regions.values() for n in needs))
     if name == "utter_support_intro_anywhere":
         return _fill(template, ({"need_text": n} for n in needs))
+    if name == "utter_triage_urgent":
+        return _fill(template, ({"clinic_phone": c.phone, "clinic_out_of_hours": c.out_of_hours} for c in clinics))
+    if name == "utter_crisis":
+        lines = "\n".join(f"- **{line.name}** ({line.region}): {line.contact}" for line in load_crisis_lines())
+        return _fill(template, [{"crisis_lines": lines}])
     if name in ("utter_clinic_contact", "utter_human_contact"):
         return _fill(
             template, ({"clinic_name": c.name, "clinic_phone": c.phone, "clinic_hours": c.hours} for c in clinics)
@@ -371,22 +387,55 @@ def _countries() -> Dict[str, Dict[str, str]]:
 
 
 @dataclass(frozen=True)
-class RedFlagRow:
-    kind: str
+class RuleRow:
+    """One triage rule as the clinician signs it: its words in the table, and what it does."""
+
     id: str
-    description: str
+    tier: str
+    reason: str
+    triggers: Tuple[str, ...]
+    fires: Tuple[str, ...]
+    quiet: Tuple[str, ...]
+    text: str  # the rule's entry in triage.yml, as signed
 
 
-def red_flag_rows() -> List[RedFlagRow]:
-    flags = RedFlagList.load()
+TABLE_SETTINGS = "triage.yml: tiers, terms, typo list, context cues, general questions"
+
+
+def triage_rows() -> List[RuleRow]:
+    """Every rule of data/safety/triage.yml (emergency ... soon, then one child's medicine)."""
+    raw = _triage_data()
     rows = []
-    for kind, entries in (
-        ("Emergency (utter_emergency)", flags.emergency),
-        ("Tell the care team soon (utter_tell_care_team_soon)", flags.care_soon),
-        ("One child's medicine (utter_child_medicine)", flags.child_medicine),
-    ):
-        rows += [RedFlagRow(kind, flag.id, flag.description) for flag in entries]
+    for section, tiers in (("rules", None), ("child_medicine", "one child's medicine")):
+        for entry in raw.get(section) or []:
+            triggers = tuple(str(t) for t in (entry.get("phrases") or []) + (entry.get("patterns") or []))
+            examples = entry.get("examples") or {}
+            rows.append(
+                RuleRow(
+                    f"triage.yml: {section}: {entry['id']}",
+                    str(entry.get("tier") or tiers),
+                    str(entry.get("reason", "")).strip(),
+                    triggers,
+                    tuple(examples.get("fires") or ()),
+                    tuple(examples.get("quiet") or ()),
+                    json.dumps(entry, sort_keys=True, ensure_ascii=False),
+                )
+            )
     return rows
+
+
+def _triage_data() -> Dict[str, Any]:
+    return dict(load_yaml(TRIAGE_FILE))
+
+
+def signable_items() -> List[Tuple[str, str]]:
+    """(id, words) of everything a clinician signs: each parent-facing text, each triage rule, the table's settings."""
+    settings = {k: v for k, v in _triage_data().items() if k not in ("rules", "child_medicine")}
+    return (
+        [(item.where, item.text) for item in parent_texts()]
+        + [(row.id, row.text) for row in triage_rows()]
+        + [(TABLE_SETTINGS, json.dumps(settings, sort_keys=True, ensure_ascii=False))]
+    )
 
 
 # --- the page ----------------------------------------------------------------------
@@ -402,6 +451,7 @@ th { background: #e8eef6; }
 td.text, td.passage { white-space: pre-wrap; }
 col.where { width: 13%; } col.text { width: 32%; } col.facts { width: 20%; } col.passage { width: 22%; }
 col.grade { width: 5%; } col.sign { width: 8%; }
+.signed { color: #0a5d1e; } .never { color: #333; } .changed { color: #a00000; font-weight: bold; }
 .over { color: #a00000; font-weight: bold; } .fact-id { font-family: monospace; font-size: .85em; }
 .missing { color: #a00000; } .safety { border: 3px solid #a00000; padding: .2rem .8rem .8rem; margin-top: 2rem; }
 @media print {
@@ -429,7 +479,13 @@ def _passages(facts: Sequence[Fact], folder: Path, available: bool) -> str:
     return "\n\n".join(parts)
 
 
-def _row(item: ParentText, facts: Dict[str, Fact], folder: Path, available: bool) -> str:
+def _status_cell(item_id: str, text: str, signed: Dict[str, Any]) -> str:
+    state = status(item_id, text, signed)
+    css = {SIGNED: "signed", NEVER: "never", CHANGED: "changed"}[state.state]
+    return f'<td class="{css}" data-signoff="{css}">{html.escape(state.describe())}</td>'
+
+
+def _row(item: ParentText, facts: Dict[str, Fact], folder: Path, available: bool, signed: Dict[str, Any]) -> str:
     grades = [reading_grade(text) for text in item.filled] if not item.label else [0.0]
     worst = max(grades)
     grade = f"{worst:.1f}" + (f"<br><small>worst of {len(grades)} fillings</small>" if len(grades) > 1 else "")
@@ -447,7 +503,7 @@ def _row(item: ParentText, facts: Dict[str, Fact], folder: Path, available: bool
         f"<td>{fact_cell}</td>"
         f'<td class="passage">{html.escape(_passages(cited, folder, available))}</td>'
         f'<td class="{"over" if worst > MAX_GRADE else ""}">{grade}</td>'
-        "<td></td></tr>"
+        f"{_status_cell(item.where, item.text, signed)}</tr>"
     )
 
 
@@ -458,12 +514,54 @@ TABLE_HEAD = (
 )
 
 
+def _triage_section(signed: Dict[str, Any]) -> List[str]:
+    """Each tier's reply, then each rule with its reason, triggers, examples and sign-off state."""
+    domain = _responses()
+    replies = load_triage().tier_responses
+    out = [
+        f"<h3 id='triage'>Triage (data/safety/{TRIAGE_FILE.split('/')[-1]})</h3>",
+        f"<p class='warn'><strong>{html.escape(SAFETY_NOTE)}</strong> Words count only where they describe the "
+        "child now: negated, past, hypothetical, someone else's and figurative words are set aside first.</p>",
+        "<table><thead><tr><th>Tier</th><th>Reply the tier sends</th></tr></thead><tbody>",
+    ]
+    out += [
+        f"<tr data-tier='{tier}'><td>{tier}</td><td class='text'>{html.escape(domain[name][0]['text'])}"
+        f"<br><small>{name}</small></td></tr>"
+        for tier, name in replies.items()
+    ]
+    out += [
+        "</tbody></table>",
+        "<table><thead><tr><th>Rule</th><th>Tier and reason</th><th>Triggered by</th><th>Must trigger it</th>"
+        "<th>Must not trigger it</th><th>Clinician sign-off</th></tr></thead><tbody>",
+    ]
+    for row in triage_rows():
+        triggers = "\n".join(row.triggers)
+        out.append(
+            f"<tr data-rule='{html.escape(row.id)}'><td>{html.escape(row.id)}</td>"
+            f"<td><strong>{html.escape(row.tier)}</strong>: {html.escape(row.reason)}</td>"
+            f"<td class='text'><small>{html.escape(triggers)}</small></td>"
+            f"<td class='text'>{html.escape(chr(10).join(row.fires))}</td>"
+            f"<td class='text'>{html.escape(chr(10).join(row.quiet))}</td>"
+            f"{_status_cell(row.id, row.text, signed)}</tr>"
+        )
+    settings = dict(signable_items())[TABLE_SETTINGS]
+    out.append(
+        f"<tr data-rule='{html.escape(TABLE_SETTINGS)}'><td>{html.escape(TABLE_SETTINGS)}</td>"
+        "<td colspan='4'>The words the rules share, the context cues and the general-question patterns "
+        f"(see the file).</td>{_status_cell(TABLE_SETTINGS, settings, signed)}</tr>"
+    )
+    out.append("</tbody></table>")
+    return out
+
+
 def render(folder: Optional[Path] = None) -> str:
     folder = folder or sources_dir()
     missing = missing_sources(folder)
     available = not missing
     facts = load_facts()
     items = parent_texts()
+    signed = load_signoffs()
+    counts = tally(signable_items(), signed)
     out = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         "<title>JDM assistant: content review</title>",
@@ -476,6 +574,10 @@ def render(folder: Optional[Path] = None) -> str:
         "<p class='meta'>Sources: "
         + "; ".join(html.escape(f"{s.title} ({s.file})") for s in load_sources().values())
         + f". Read from <code>{html.escape(str(folder))}</code>.</p>",
+        f"<p class='meta' id='signoff-summary'>Clinical sign-off: <strong>{counts[SIGNED]}</strong> signed, "
+        f"<strong>{counts[NEVER]}</strong> never signed, <strong class='changed'>{counts[CHANGED]}</strong> "
+        "changed since sign-off (texts and triage rules). Record a sign-off with "
+        "<code>make signoff REVIEWER=&quot;name&quot;</code> after reading this sheet.</p>",
     ]
     if missing:
         out.append(
@@ -491,21 +593,10 @@ def render(folder: Optional[Path] = None) -> str:
         else:
             out.append(f"<section id='{section.split()[0].lower()}'><h2>{html.escape(section)}</h2>")
         out.append(TABLE_HEAD)
-        out += [_row(item, facts, folder, available) for item in rows]
+        out += [_row(item, facts, folder, available, signed) for item in rows]
         out.append("</tbody></table>")
         if section == SAFETY:
-            out.append("<h3>Red flags (data/safety/red_flags.yml)</h3>")
-            out.append(f"<p class='warn'><strong>{html.escape(SAFETY_NOTE)}</strong></p>")
-            out.append(
-                "<table><thead><tr><th>Reply</th><th>Entry</th><th>What it catches</th>"
-                "<th>Clinician sign-off</th></tr></thead><tbody>"
-            )
-            out += [
-                f"<tr data-red-flag='{html.escape(r.id)}'><td>{html.escape(r.kind)}</td><td>{html.escape(r.id)}</td>"
-                f"<td>{html.escape(r.description)}</td><td></td></tr>"
-                for r in red_flag_rows()
-            ]
-            out.append("</tbody></table>")
+            out += _triage_section(signed)
         out.append("</section>")
     out.append("</body></html>")
     return "\n".join(out)
@@ -514,7 +605,21 @@ def render(folder: Optional[Path] = None) -> str:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUTPUT, help="where to write the page")
+    parser.add_argument(
+        "--sign", action="store_true", help="record every text and rule not signed (or changed since) as signed"
+    )
+    parser.add_argument("--reviewer", default="", help="the clinician who read the sheet (with --sign)")
     args = parser.parse_args(argv)
+    if args.sign:
+        try:
+            signed = load_signoffs()
+            todo = [(i, t) for i, t in signable_items() if status(i, t, signed).state != SIGNED]
+            done = sign(todo, args.reviewer, datetime.date.today())
+        except DataFileError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        print(f"signed {len(done)} texts and rules for {args.reviewer.strip()}")
+        return 0
     missing = missing_sources()
     if missing:
         print(

@@ -11,15 +11,20 @@ matrix by tier, recall and precision, and checks the targets:
   * at least 95% of urgent messages get the urgent advice or the emergency reply;
   * at most 1% of calm messages get the emergency or crisis reply.
 
-Exits 1 when a target is missed.
+It also times the triage step itself (the rules and their context, in this
+process) on every message: the per-message cost the Rasa server pays.
+
+Exits 1 when a target is missed on any of the sets.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -32,9 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: jdm_content is beside scripts/
 
 from evaluate import first_paragraph, normalise  # noqa: E402
-from live_servers import running_servers, say  # noqa: E402
 
 from jdm_content.triage import TIERS, load_triage  # noqa: E402
+from live_servers import running_servers, say  # noqa: E402
 
 # What a tier's messages may get and still count as caught (a higher tier is safe, not silent).
 CAUGHT_BY = {
@@ -116,14 +121,18 @@ def report(outcomes: List[Dict[str, str]]) -> List[str]:
 
 def ask(model: Path, messages: List[Message], markers: Dict[str, str]) -> List[Dict[str, str]]:
     outcomes = []
-    with tempfile.TemporaryDirectory(prefix="jdm-triage-") as workdir:
-        with running_servers(model, Path(workdir), web=False) as urls:
-            for message in messages:
-                try:
-                    replies = [normalise(r.get("text") or "") for r in say(urls["rasa"], f"triage-{uuid.uuid4()}", message.text)]
-                except OSError as error:  # a crash or a timeout is a miss, not the end
-                    replies = [f"<request failed: {error}>"]
-                outcomes.append({**message.__dict__, "got": tier_of(replies, markers), "replies": replies})
+    with (
+        tempfile.TemporaryDirectory(prefix="jdm-triage-") as workdir,
+        running_servers(model, Path(workdir), web=False) as urls,
+    ):
+        for message in messages:
+            try:
+                replies = [
+                    normalise(r.get("text") or "") for r in say(urls["rasa"], f"triage-{uuid.uuid4()}", message.text)
+                ]
+            except OSError as error:  # a crash or a timeout is a miss, not the end
+                replies = [f"<request failed: {error}>"]
+            outcomes.append({**message.__dict__, "got": tier_of(replies, markers), "replies": replies})
     return outcomes
 
 
@@ -136,29 +145,60 @@ def write_errors(path: Path, outcomes: List[Dict]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def step_cost(messages: List[Message]) -> None:
+    """Milliseconds the triage step takes per message in this process: all of it, and its context part.
+
+    The context part is timed by judging each rule's words of the message again, as assess() does.
+    """
+    triage = load_triage()
+    triage.assess(triage.correct_typos("warm-up: she can't breathe"))
+    total_ms, context_ms = [], []
+    for message in messages:
+        start = time.perf_counter()
+        text = triage.correct_typos(message.text)
+        findings = triage.assess(text).findings
+        total_ms.append(1000 * (time.perf_counter() - start))
+        start = time.perf_counter()
+        for finding in findings:
+            triage.context.why_not(text, finding.match.span(), finding.rule.not_when, finding.rule.ignore_context)
+        context_ms.append(1000 * (time.perf_counter() - start))
+    for name, times in (("triage step (typos, rules, context)", total_ms), ("its context part", context_ms)):
+        p95 = statistics.quantiles(times, n=20)[-1]
+        print(f"  {name} per message: mean {statistics.mean(times):.2f} ms, p95 {p95:.2f} ms, max {max(times):.1f} ms")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="models/jdm.tar.gz")
-    parser.add_argument("--messages", default="tests/heldout/triage", help="folder of the triage set")
+    parser.add_argument(
+        "--messages",
+        nargs="+",
+        default=["tests/heldout/triage", "tests/heldout/triage_sealed"],
+        help="folders of triage sets, each reported on its own",
+    )
     parser.add_argument("--out", default="results/evaluation")
     args = parser.parse_args()
     model = ROOT / args.model
     if not model.exists():
         sys.exit(f"{args.model} is missing: train a model first (make train)")
-    messages = load_messages(ROOT / args.messages)
-    print(f"==> Triage: {len(messages)} held-out messages ({args.messages}) through the REST channel", flush=True)
-    outcomes = ask(model, messages, tier_markers())
-    out = ROOT / args.out
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "triage.json").write_text(json.dumps(outcomes, indent=2, ensure_ascii=False), encoding="utf-8")
-    write_errors(out / "triage_errors.txt", outcomes)
-    missed = report(outcomes)
-    print(f"  outcomes in {args.out}/triage.json, misses in {args.out}/triage_errors.txt")
-    for reason in missed:
-        print(f"FAIL: {reason}")
-    if not missed:
-        print("OK: every triage target met")
-    return 1 if missed else 0
+    failed = False
+    for folder in args.messages:
+        messages = load_messages(ROOT / folder)
+        print(f"\n==> Triage: {len(messages)} held-out messages ({folder}) through the REST channel", flush=True)
+        outcomes = ask(model, messages, tier_markers())
+        out = ROOT / args.out / Path(folder).name
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "triage.json").write_text(json.dumps(outcomes, indent=2, ensure_ascii=False), encoding="utf-8")
+        write_errors(out / "triage_errors.txt", outcomes)
+        missed = report(outcomes)
+        step_cost(messages)
+        print(f"  outcomes in {out.relative_to(ROOT)}/triage.json, misses in triage_errors.txt")
+        for reason in missed:
+            print(f"FAIL ({folder}): {reason}")
+        if not missed:
+            print(f"OK ({folder}): every triage target met")
+        failed = failed or bool(missed)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -44,6 +44,33 @@ def _whole(env: Mapping[str, str], name: str, default: int, low: int = 1, high: 
     return value
 
 
+def _yes_no(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("true", "yes", "1"):
+        return True
+    if raw in ("false", "no", "0"):
+        return False
+    raise ProfileError(f"{name} must be true or false, not '{raw}'.")
+
+
+def check_signoff(settings: Settings) -> str:
+    """The start-up line on the clinician's sign-off; a ProfileError when the clinic requires it and it is short."""
+    from content_review import signable_items
+
+    from jdm_content.signoff import CHANGED, NEVER, SIGNED, load_signoffs, tally
+
+    counts = tally(signable_items(), load_signoffs())
+    line = (
+        f"Clinical sign-off: {counts[SIGNED]} texts and triage rules signed, {counts[NEVER]} never signed, "
+        f"{counts[CHANGED]} changed since sign-off (make review shows which)."
+    )
+    if settings.require_signoff and counts[NEVER] + counts[CHANGED]:
+        raise ProfileError(f"{line} JDM_REQUIRE_SIGNOFF=true: not starting until a clinician signs them.")
+    return line
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the profile reads from the environment, checked once, with its defaults."""
@@ -65,6 +92,8 @@ class Settings:
     burst: int
     max_body_bytes: int
     lock_lifetime: int
+    # Refuse to start while any parent-facing text or triage rule is unsigned or changed since sign-off.
+    require_signoff: bool
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -89,6 +118,7 @@ class Settings:
             burst=_whole(env, "NGINX_BURST", 20, low=0, high=100000),
             max_body_bytes=_whole(env, "JDM_MAX_BODY_BYTES", 16384, high=10_000_000),
             lock_lifetime=_whole(env, "TICKET_LOCK_LIFETIME", 15, high=3600),
+            require_signoff=_yes_no(env, "JDM_REQUIRE_SIGNOFF", False),
         )
 
     def rasa_ports(self) -> List[int]:
@@ -298,6 +328,7 @@ def main() -> int:
     try:
         settings = Settings.from_env(os.environ)
         if not args.prepare:
+            print(check_signoff(settings), flush=True)
             check_nginx()
         check_redis(settings)
         ensure_database(settings)

@@ -226,7 +226,6 @@ DOSE_FIGURE = re.compile(
 )
 
 
-
 # --- talk of suicide or self-harm: the crisis reply --------------------------------
 CRISIS = [
     "my son said he wants to kill himself",

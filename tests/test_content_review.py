@@ -1,24 +1,28 @@
 """`make review`: results/content-review.html lists every text a parent can be sent, for sign-off.
 
 The page must open offline (nothing fetched, no scripts), print well, list
-every domain response beside its facts and source passages, and keep the
-safety replies and red flags apart as guidance not from the sources. The
+every domain response beside its facts and source passages, keep the
+safety replies and triage rules apart as guidance not from the sources, and
+show each text's and rule's sign-off state (signed, never signed, changed
+since sign-off), which `--sign` records. The
 browser test opens the written file in headless Chromium (Debian's package,
 as tests/test_widget_browser.py does).
 """
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 import yaml
-from content_review import SAFETY_NOTE, main, parent_texts, red_flag_rows, render
+from content_review import SAFETY_NOTE, TABLE_SETTINGS, main, parent_texts, render, signable_items, triage_rows
+from test_sources import source_documents
 
 from jdm_content.knowledge import load_facts, located_passage
-from tests.test_sources import source_documents
+from jdm_content.signoff import digest, load_signoffs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,19 +55,70 @@ def test_every_response_and_every_catalogued_text_has_a_row(review: Path, respon
     assert {item.where.replace("&", "&amp;") for item in parent_texts()} == rows
 
 
-def test_each_row_has_an_empty_sign_off_cell(review: Path) -> None:
+def test_each_row_shows_its_sign_off_state(review: Path) -> None:
     page = review.read_text(encoding="utf-8")
-    rows = re.findall(r'<tr data-where="[^"]+">.*?</tr>', page, re.S)
-    assert rows and all(row.endswith("<td></td></tr>") for row in rows)
+    rows = re.findall(r"<tr data-(?:where|rule)=[^>]+>.*?</tr>", page, re.S)
+    assert len(rows) == len(signable_items())
+    assert all(re.search(r'data-signoff="(signed|never|changed)">[^<]+</td></tr>$', row) for row in rows)
 
 
-def test_safety_replies_and_red_flags_are_apart_and_marked(review: Path) -> None:
+def test_safety_replies_and_triage_rules_are_apart_and_marked(review: Path) -> None:
     page = review.read_text(encoding="utf-8")
     safety = page[page.index("<section class='safety'") :]
     assert SAFETY_NOTE.replace("'", "&#x27;") in safety
-    for name in ("utter_emergency", "utter_disclaimer", "utter_tell_care_team_soon", "utter_child_medicine"):
+    for name in ("utter_emergency", "utter_crisis", "utter_triage_urgent", "utter_tell_care_team_soon"):
         assert f'data-where="domain.yml: {name}"' in safety
-    assert all(f"data-red-flag='{row.id}'" in safety for row in red_flag_rows())
+    for tier in ("emergency", "crisis", "urgent", "soon"):
+        assert f"data-tier='{tier}'" in safety
+    for row in triage_rows():
+        assert f"data-rule='{row.id}'" in safety
+        rule = safety[safety.index(f"data-rule='{row.id}'") :].split("</tr>")[0]
+        assert html.escape(row.reason)[:40] in rule
+        assert all(html.escape(example) in rule for example in row.fires + row.quiet)
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of data/ the sign-off may write to."""
+    import shutil
+
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    monkeypatch.setenv("JDM_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def states(page: str) -> dict:
+    return dict(re.findall(r'<tr data-(?:where|rule)="?\'?([^"\'>]+)["\']?>.*?data-signoff="(\w+)"', page, re.S))
+
+
+def test_signing_records_each_text_with_its_hash_and_a_change_unsigns_it(data_copy: Path) -> None:
+    assert main(["--sign", "--reviewer", "Dr A. Reviewer", "--out", str(data_copy / "x.html")]) == 0
+    signed = load_signoffs()
+    items = dict(signable_items())
+    assert set(signed) == set(items)
+    record = signed["domain.yml: utter_emergency"]
+    assert record.reviewer == "Dr A. Reviewer" and record.sha256 == digest(items["domain.yml: utter_emergency"])
+    assert set(states(render()).values()) == {"signed"}
+
+    # An editor changes one rule's reason: that rule, and only it, needs signing again.
+    triage_file = data_copy / "safety" / "triage.yml"
+    triage_file.write_text(
+        triage_file.read_text(encoding="utf-8").replace("A child choking now cannot wait", "Choking cannot wait"),
+        encoding="utf-8",
+    )
+    page_states = states(render())
+    assert page_states["triage.yml: rules: choking"] == "changed"
+    assert [k for k, v in page_states.items() if v != "signed"] == ["triage.yml: rules: choking"]
+    assert "changed since sign-off (signed by Dr A. Reviewer" in render()
+
+
+def test_signing_needs_a_reviewer(data_copy: Path) -> None:
+    assert main(["--sign", "--reviewer", " "]) == 1
+    assert load_signoffs() == {}
+
+
+def test_the_table_settings_are_signed_as_one_item() -> None:
+    assert TABLE_SETTINGS in dict(signable_items())
 
 
 def test_the_source_passages_are_shown_beside_the_facts() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.red_flag_guard import RedFlagGuard
+from components.triage_guard import TriageGuard
 from conftest import ROOT
 from jdm_content import DataFileError, validate_all
 from jdm_content.clinic import load_clinic
@@ -81,7 +81,7 @@ def test_the_action_server_refuses_to_start_on_a_broken_file(broken_data, relati
 def test_the_rasa_server_refuses_to_load_the_model_on_a_broken_file(broken_data, relative, old, new, words) -> None:
     broken_data(relative, old, new)
     with pytest.raises(DataFileError) as error:
-        RedFlagGuard.create({}, None, None, None)  # type: ignore[arg-type]
+        TriageGuard.create({}, None, None, None)  # type: ignore[arg-type]
     assert all(word in str(error.value) for word in words), str(error.value)
 
 

@@ -15,12 +15,12 @@ from typing import Dict, Iterator, List, Set, Tuple
 
 import pytest
 from content_review import parent_texts, reading_grade, uk_spellings
+from test_sources import source_documents
 
 from jdm_content import knowledge
 from jdm_content.files import DataFileError
 from jdm_content.knowledge import load_facts, load_follow_ups, load_sources, load_terms, load_topic_menu, load_topics
 from jdm_content.lexicon import canonical_id, load_lexicon
-from tests.test_sources import source_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_GRADE = 8.0
@@ -53,6 +53,9 @@ CONTRACT_TOPICS = {
     "skin_treatment",
     "sun_protection",
     "outlook",
+    # Issue 21: the fear questions get a kind answer from what the sources do say.
+    "is_it_serious",
+    "others_get_it",
     "children_vs_adults",
 }
 
@@ -94,7 +97,7 @@ ISSUE_CHECKLIST = {
     "muscle_pain": ["half", "pain"],
     "contractures": ["joint stays bent", "Exercise", "physical therapy", "occupational therapy"],
     "other_symptoms": ["irritable", "lose weight", "mouth ulcers", "misery"],
-    "gut": ["dermatomyositis affects the gut", "more often in children", "register", "latest information"],
+    "gut": ["dermatomyositis affects the gut", "more often in children", "dates from 2007", "latest information"],
     "progression": [
         "rash comes first",
         "weeks or months",
@@ -122,7 +125,8 @@ ISSUE_CHECKLIST = {
         "3-day",
         "methylprednisolone",
         "prednisone",
-        "1 to 2 mg",
+        # Issue 21: no dose figure a parent can read; the care team sets the dose.
+        "works out the dose",
         "several weeks",
         "lab tests",
         "long time",
@@ -501,7 +505,7 @@ def replace_in(path: Path, old: str, new: str) -> None:
         ),
         (
             "knowledge/terms.yml",
-            "a high dose is often given for some weeks after",
+            "a high dose is often given for several weeks after",
             "a high dose is often given for 6 weeks after",
             load_terms,
             r"term 'prednisone': a medicine's answer is also given to dose questions and must not contain figures",
@@ -553,3 +557,33 @@ def test_missing_data_file_is_named(data_copy: Path) -> None:
     (data_copy / "knowledge" / "terms.yml").unlink()
     with pytest.raises(DataFileError, match=r"knowledge/terms.yml: cannot be read"):
         load_terms()
+
+
+# Issue 21: dose figures stay in facts.yml for the clinician; no parent ever reads one.
+DOSE_PATTERN = re.compile(
+    r"\d+(?:[.,]\d+)?\s*(?:-|to)?\s*\d*\s*(?:mg|milligrams?|mcg|micrograms?|ml|millilit\w*|units?)\b"
+    r"|mg\s*/\s*kg|per\s+(?:kg|kilo\w*)|for\s+each\s+(?:kg|kilo\w*)|\d+\s*(?:x\s*)?(?:tablets?|pills?|capsules?)\b",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["usually 1-2 mg/kg", "1 to 2 mg for each kg", "give 20 milligrams", "10 units per kg", "take 3 tablets", "5ml"],
+)
+def test_the_dose_check_knows_a_dose_when_it_sees_one(text: str) -> None:
+    assert DOSE_PATTERN.search(text)
+
+
+def test_no_dose_figure_in_any_text_a_parent_can_read() -> None:
+    doses = {
+        item.where: match.group(0)
+        for item in parent_texts()
+        for filled in item.filled
+        if (match := DOSE_PATTERN.search(filled.split("Source:")[0]))
+    }
+    assert not doses, doses
+
+
+def test_the_dose_figure_stays_in_the_facts_for_the_clinicians_view() -> None:
+    assert DOSE_PATTERN.search(load_facts()["tx_oral_prednisone"].text)

@@ -9,506 +9,29 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
-import yaml
-from rasa.shared.nlu.training_data.message import Message
 from rasa_sdk.events import ActionExecuted, FollowupAction, SessionStarted, SlotSet
+from safety_phrases import (
+    CHILD_MEDICINE,
+    CRISIS,
+    DOSE_FIGURE,
+    EMERGENCIES,
+    LOOK_ALIKES,
+    NAMED_MEDICINE_QUESTIONS,
+    NOT_NOW,
+    OVERDOSES,
+    URGENT,
+)
 
+from actions.care_team import ActionCrisis, ActionTriageNote
 from actions.clinic import ActionClinicAdmin
 from actions.fallback import ActionJdmFallback, consecutive_fallbacks
 from actions.session import ActionSessionStart
-from components.red_flag_guard import RedFlagGuard
 from conftest import make_tracker, say
-from jdm_content.clinic import load_clinic
+from jdm_content.clinic import load_clinic, load_crisis_lines
 from jdm_content.files import DataFileError
 from jdm_content.knowledge import load_terms, load_topics
-from jdm_content.red_flags import RedFlagList
 
 EMERGENCY_REPLY = "emergency number"
-
-# --- what parents might write in an emergency ----------------------------------
-RED_FLAGS = [
-    # breathing
-    "my son can't breathe",
-    "my daughter cant breath properly",
-    "he is struggling to breathe",
-    "she's having real trouble breathing",
-    "he has difficulty breathing tonight",
-    "my child is not breathing",
-    "she is gasping for air",
-    "he can hardly breathe and he's scared",
-    "My Son Is Having A Hard Time Breathing",
-    # blue lips
-    "her lips are turning blue",
-    "his lips look a bit blue",
-    "she has blue lips",
-    "his face has gone grey",
-    # choking
-    "he's choking!!",
-    "she is chocking on a piece of apple",
-    "my son choked on his dinner and is still coughing",
-    # swallowing
-    "she can't swallow her own saliva",
-    "he cannot swallow anything at all",
-    "my daughter is unable to swallow food or water",
-    "he wont swallow his spit, he is drooling",
-    # unresponsive
-    "my son is unresponsive",
-    "she fainted and we can't wake her",
-    "he passed out in the bath",
-    "my daughter collapsed at school today",
-    "he is unconcious",
-    "she's not responding when i talk to her",
-    # seizure
-    "my son is having a seizure",
-    "she is fitting",
-    "he had a fit 5 minutes ago",
-    "i think she's having a siezure",
-    # sudden weakness
-    "he suddenly can't stand up",
-    "she cant walk this morning",
-    "my son can't lift his head off the bed",
-    "she can't hold her head up",
-    # blood / black stools
-    "he is vomiting blood",
-    "she threw up blood last night",
-    "his poo is black and sticky",
-    "she has black tarry stools",
-    "there is blood in her sick",
-    # belly
-    "he has severe stomach pain",
-    "she is in really bad tummy pain and crying",
-    "terrible belly pain, he is doubled over",
-    # fever on treatment
-    "my son is on methotrexate and has a high fever",
-    "she takes prednisolone and her temperature is 39.5",
-    "he has a fever of 102 and he's on steroids",
-    # asking about emergency help
-    "should i call an ambulance",
-    "do we need to go to A&E?",
-    "should i call 911",
-    # inside long messages (UK and US wording)
-    "Sorry to message so late. My daughter was diagnosed with JDM last year and has been doing ok "
-    "on her tablets, but tonight she is really struggling to breathe and her voice is very weak. "
-    "What should I do?",
-    "we had a normal day at the park, then at dinner he started choking on his food and now he is "
-    "really pale and quiet, i don't know if this is part of his jdm or something else",
-    "Hi, quick question about sun cream, but first - my son has been poorly all day with his tummy "
-    "and now he's vomiting blood. Is that the JDM?",
-    "My kid is on MTX and pred for her JDM. She's been off color today and now has a high temp, "
-    "she feels really hot. Should we go to the ER?",
-]
-
-# Too much medicine, poisoning, medicine taken by mistake: emergencies for every medicine.
-OVERDOSES = [
-    "he swallowed a whole bottle of methotrexate",
-    "my son took too many of his prednisone pills",
-    "I gave her a double dose of mtx by mistake",
-    "my toddler got into the plaquenil",
-    "she drank some of the tacrolimus cream",
-    "he overdosed on his pred",
-    "my son took his prednisone twice today by accident",
-    "I think my little one ate some of her brother's hydroxychloroquine",
-    "we accidentally gave him his weekly methotrexate two days running",
-    "she swallowed half a packet of her prednisolone tablets",
-    "accidentally gave him 2 doses of prednisolone this morning",
-    "she had way too much calpol on top of her meds",
-    "my 2 year old emptied the pill box and her steroids were in it",
-    "he took a load of his ciclosporin capsules when we weren't looking",
-    "I gave my daughter triple her methotrexate dose by mistake",
-    "did I poison him? I gave him methotrexate every day instead of once a week",
-    "my daughter took too much paracetamol with her steroids",
-    "gave her the adult dose of plaquenil by accident",
-    "he ate a tube of the hydrocortisone cream",
-    "my son swallowed a whole strip of his methotrexate tablets",
-    "toddler got into my daughter's cyclosporine",
-    "she has taken way too many of her methylprednisolone tablets",
-    "my son accidentally took his sister's infliximab meds",
-    "my girl overdosed on her medicine",
-    "she drank a lot of her liquid prednisolone while I was in the shower",
-    "I think he has had too many of his hydroxychloroquine pills",
-    "we gave him two doses of ivig by mistake, what now",
-]
-
-# --- look-alike topic questions that are NOT emergencies --------------------------
-LOOK_ALIKES = [
-    "does JDM affect swallowing?",
-    "can JDM cause fever?",
-    "can jdm cause trouble breathing?",
-    "does jdm affect breathing",
-    "can JDM cause seizures?",
-    "is choking a symptom of jdm?",
-    "is choking common in children with jdm",
-    "can JDM affect the voice?",
-    "why do children with JDM have trouble swallowing?",
-    "what is dysphagia?",
-    "what is dysphonia",
-    "can jdm make it hard to swallow",
-    "does juvenile dermatomyositis cause weakness in the neck?",
-    "which muscles get weak in JDM?",
-    "can jdm cause stomach pain",
-    "does jdm affect the gut",
-    "can methotrexate cause black stools?",
-    "can steroids cause a high temperature?",
-    "is fever a side effect of methotrexate",
-    "how common is fainting in jdm",
-    "what are the signs of a jdm flare?",
-    "what does the JDM rash look like?",
-    "why are steroids lowered slowly?",
-    "what is calcinosis?",
-    "how is JDM diagnosed?",
-    "will my daughter be able to walk again after treatment?",
-    "how long does it take to get strength back",
-    "what is the outlook for children with jdm?",
-    "how rare is jdm in the uk",
-    "can JDM affect the lungs?",
-    "does jdm cause blue fingers in the cold?",
-    "is it normal for the rash to be purple?",
-    "what is a steroid taper?",
-    "what is IVIG?",
-    "does sunburn trigger jdm?",
-    "can my child go to school with jdm?",
-    "i need a repeat prescription",
-    "how do I contact the clinic?",
-    "what is hydroxychloroquine for?",
-    "can jdm cause tiredness and clumsiness?",
-    "how often does jdm come back",
-    "what is the best sunscreen for jdm",
-    # Long-standing weakness, the everyday JDM picture, not a sudden loss.
-    "he can't lift his arms to brush his hair",
-    "she can't raise her arms above her head",
-    "my son can't get up off the floor without pushing on his knees",
-    "she can't lift her arms high enough to put her top on",
-]
-
-# --- a particular child's medicine (none of these are training examples) ----------
-CHILD_MEDICINE = [
-    "how much prednisolone should my daughter have each day?",
-    "what dose of methotrexate is right for my 6 year old son?",
-    "my son forgot his methotrexate yesterday, what should i do?",
-    "she missed her steroid dose this morning",
-    "can I give him two doses today because he missed yesterday's?",
-    "should i double her prednisone dose while she has a flare?",
-    "can I just stop my son's steroids? he hates them",
-    "is it ok to stop her methotrexate for the holidays",
-    "can i lower his prednisolone dose because of the weight gain",
-    "can I reduce my daughter's steroids myself?",
-    "my daughter weighs 25 kg, how many mg of prednisolone should she take?",
-    "is 30mg of prednisone too much for my son?",
-    "can my son take ibuprofen while on methotrexate?",
-    "can I give calpol with her steroids?",
-    "is it safe to mix his hydroxychloroquine with antibiotics?",
-    "can she take her methotrexate and folic acid together?",
-    "he threw up after taking his prednisolone, should I give it again?",
-    "can we skip one week of methotrexate because she has a cold?",
-    "should I increase his steroids when he is ill?",
-    "can I split her methotrexate dose in two?",
-    "my daughter refuses her tablets, can she miss them for a few days?",
-    "can I give my son his steroids in the evening instead?",
-    "when can i take my son off his steroids?",
-    "can we wean her off prednisolone quicker than the doctor said?",
-    "how many tablets of hydroxychloroquine should my child take?",
-    "should i cut down his methotrexate because he feels sick?",
-    "can my daughter take tylenol with her jdm meds?",
-    "can he have his ivig and methotrexate in the same week?",
-    "can I change my son's methotrexate injection day?",
-    "what should i do if my daughter misses a dose of her medicine?",
-    "is my child's steroid dose too high?",
-    "can i stop his hydroxychloroqine for the summer",
-    "my son missed his metotrexat shot on friday",
-    "should i give her prednisalone twice today",
-    # food, drink, herbs and supplements with a medicine
-    "is grapefruit ok for my son while he's on tacrolimus?",
-    "can my 16 year old drink alcohol at a party while taking methotrexate",
-    "can she have turmeric capsules with her jdm medicines",
-    "my daughter is on steroids, can she take a multivitamin too?",
-    "can i give him fish oil alongside his treatment",
-]
-# A dose or change question naming a medicine: the care team, then that medicine's
-# general fact (terms.yml `dose_answer`, else `answer`) and no other medicine's.
-NAMED_MEDICINE_QUESTIONS = [
-    ("what dose of tacrolimus should she use", "tacrolimus"),
-    ("how much hydrocortisone cream can I put on his face", "hydrocortisone"),
-    ("can i stop her plaquenil now the rash is gone", "hydroxychloroquine"),
-    ("is it ok to give him his methotrexate a day late", "methotrexate"),
-    ("can my son skip his ciclosporin this weekend", "ciclosporin"),
-    ("should we lower her prednisolone ourselves, she feels fine", "prednisone"),
-    ("how many mg of methotrexate is right for a 30kg child", "methotrexate"),
-    ("she forgot her hydroxychloroquine this morning, give it tonight?", "hydroxychloroquine"),
-    ("can I move his ivig to another week", "ivig"),
-    ("is it ok to take ibuprofen with her methotrexate", "methotrexate"),
-    ("can he have his infliximab infusion late because of the holiday", "infliximab"),
-    ("can i halve her prednisone tablets", "prednisone"),
-    ("should i increase the tacrolimus ointment when the rash flares", "tacrolimus"),
-    ("my son hates his mtx injection, can we stop it", "methotrexate"),
-    ("can she have her solu-medrol drip a week later", "methylprednisolone"),
-    ("what dosage of plaquenil does a 10 year old need", "hydroxychloroquine"),
-]
-DOSE_FIGURE = re.compile(
-    r"\d+(?:[.,]\d+)?\s*(?:mg|milligram|ml|millilit|mcg|microgram|g\b|tablet|dose|times|x\b|kg)|\d", re.I
-)
-
-
-@pytest.fixture(scope="module")
-def guard() -> RedFlagGuard:
-    return RedFlagGuard.create({}, None, None, None)  # type: ignore[arg-type]
-
-
-def classified(guard: RedFlagGuard, text: str, intent: str = "faq") -> Message:
-    """A message as the classifiers left it, after the guard has run."""
-    message = Message(
-        data={
-            "text": text,
-            "intent": {"name": intent, "confidence": 0.8},
-            "intent_ranking": [{"name": intent, "confidence": 0.8}, {"name": "greet", "confidence": 0.1}],
-            "entities": [],
-        }
-    )
-    return guard.process([message])[0]
-
-
-def test_there_are_enough_test_phrasings() -> None:
-    assert len(RED_FLAGS) >= 40 and len(LOOK_ALIKES) >= 40 and len(CHILD_MEDICINE) >= 30
-    assert len(OVERDOSES) + len(NAMED_MEDICINE_QUESTIONS) >= 40
-
-
-@pytest.mark.parametrize("text", RED_FLAGS + OVERDOSES)
-def test_guard_escalates_every_red_flag_whatever_the_classifier_said(guard: RedFlagGuard, text: str) -> None:
-    message = classified(guard, text, intent="faq")
-    assert message.get("intent") == {"name": "emergency", "confidence": 1.0}
-    assert message.get("intent_ranking")[0]["name"] == "emergency"
-
-
-@pytest.mark.parametrize("text", LOOK_ALIKES)
-def test_guard_leaves_topic_questions_alone(guard: RedFlagGuard, text: str) -> None:
-    message = classified(guard, text, intent="faq")
-    assert message.get("intent")["name"] == "faq", RedFlagList.load().emergencies(text)
-
-
-@pytest.mark.parametrize("text", CHILD_MEDICINE)
-def test_guard_sends_questions_about_a_childs_medicine_to_the_care_team(guard: RedFlagGuard, text: str) -> None:
-    assert classified(guard, text, intent="faq").get("intent")["name"] == "ask_child_medicine"
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "why are steroids lowered slowly?",
-        "what dose of prednisone is used for jdm?",
-        "what is methotrexate for?",
-        "my daughter takes hydroxychloroquine, what does it do?",
-        "what are the side effects of steroids?",
-        "can my son have the flu jab while taking methotrexate?",
-        "how much sunscreen should my son wear?",
-        "is ivig a blood product?",
-        "can vitamins help jdm?",
-        "is fish oil good for children with jdm",
-        "should she drink more milk for her bones",
-    ],
-)
-def test_guard_leaves_general_medicine_questions_alone(guard: RedFlagGuard, text: str) -> None:
-    assert classified(guard, text, intent="faq").get("intent")["name"] == "faq"
-
-
-def test_an_emergency_wins_over_a_medicine_question(guard: RedFlagGuard) -> None:
-    text = "she took too many of her steroid tablets and now she is not breathing"
-    assert classified(guard, text, intent="ask_child_medicine").get("intent")["name"] == "emergency"
-
-
-def emergency_guess(guard: RedFlagGuard, text: str) -> str:
-    """The intent after the guard, when the classifier had said emergency and faq second."""
-    message = Message(
-        data={
-            "text": text,
-            "intent": {"name": "emergency", "confidence": 0.6},
-            "intent_ranking": [
-                {"name": "emergency", "confidence": 0.6},
-                {"name": "ask_child_medicine", "confidence": 0.2},
-                {"name": "faq", "confidence": 0.15},
-            ],
-            "entities": [],
-        }
-    )
-    return guard.process([message])[0].get("intent")["name"]
-
-
-@pytest.mark.parametrize("text", ["does jdm affect breathing", "can methotrexate cause black stools?"])
-def test_a_general_question_the_classifier_took_for_an_emergency_gets_its_answer(guard, text: str) -> None:
-    assert emergency_guess(guard, text) == "faq"
-
-
-@pytest.mark.parametrize("text", ["my son has black stools", "she is so floppy today, is that jdm?", "he looks awful"])
-def test_the_classifiers_emergency_stands_when_a_child_is_described(guard, text: str) -> None:
-    assert emergency_guess(guard, text) == "emergency"
-
-
-@pytest.fixture(scope="module")
-def configured_guard() -> RedFlagGuard:
-    """The guard as config.yml sets it up."""
-    config_file = Path(__file__).resolve().parent.parent / "config.yml"
-    pipeline = yaml.safe_load(config_file.read_text(encoding="utf-8"))["pipeline"]
-    config = next(c for c in pipeline if c["name"].endswith("RedFlagGuard"))
-    return RedFlagGuard.create(config, None, None, None)  # type: ignore[arg-type]
-
-
-def unconfirmed_emergency(guard: RedFlagGuard, text: str, runner_up: str) -> Message:
-    message = Message(
-        data={
-            "text": text,
-            "intent": {"name": "emergency", "confidence": 0.9},
-            "intent_ranking": [
-                {"name": "emergency", "confidence": 0.9},
-                {"name": runner_up, "confidence": 0.05},
-            ],
-            "entities": [],
-        }
-    )
-    return guard.process([message])[0]
-
-
-def urgent_notes(message: Message) -> List[str]:
-    return [e["value"] for e in message.get("entities") if e["entity"] == "care_note" and e["value"] == "urgent"]
-
-
-@pytest.mark.parametrize(
-    "text", ["was it something i did? did i cause his jdm", "can he have his methotrexate as tablets instead"]
-)
-def test_an_emergency_only_the_classifier_saw_gets_its_answer_marked_urgent(configured_guard, text: str) -> None:
-    message = unconfirmed_emergency(configured_guard, text, "faq")
-    assert message.get("intent")["name"] == "faq"
-    assert urgent_notes(message) == ["urgent"]
-
-
-def test_a_question_that_mentions_the_er_gets_its_answer_after_the_emergency_advice(configured_guard) -> None:
-    text = "just got back from the ER with my son, they think it's jdm, what does treatment usually involve?"
-    message = classified(configured_guard, text, intent="faq")
-    assert message.get("intent")["name"] == "faq"
-    assert urgent_notes(message) == ["urgent"]
-
-
-@pytest.mark.parametrize("text", ["should i call an ambulance", "she can't breathe, we're in the ER queue"])
-def test_asking_for_emergency_help_or_a_described_emergency_is_the_emergency_reply(configured_guard, text) -> None:
-    message = classified(configured_guard, text, intent="faq")
-    assert message.get("intent")["name"] == "emergency"
-    assert not urgent_notes(message)
-
-
-def test_an_unconfirmed_emergency_stays_one_when_the_next_guess_is_not_a_question_we_answer(configured_guard) -> None:
-    assert unconfirmed_emergency(configured_guard, "he looks grey and floppy", "ask_support").get("intent")["name"] == (
-        "emergency"
-    )
-
-
-def test_a_red_flag_is_an_emergency_with_the_configured_guard_too(configured_guard) -> None:
-    message = unconfirmed_emergency(configured_guard, "she is not breathing, what is jdm", "faq")
-    assert message.get("intent")["name"] == "emergency"
-    assert not [e for e in message.get("entities") if e["entity"] == "care_note"]
-
-
-def test_guard_keeps_the_rest_of_the_ranking(guard: RedFlagGuard) -> None:
-    message = classified(guard, "she is choking", intent="nlu_fallback")
-    assert [r["name"] for r in message.get("intent_ranking")] == ["emergency", "nlu_fallback", "greet"]
-
-
-def test_guard_ignores_button_payloads(guard: RedFlagGuard) -> None:
-    assert classified(guard, "/affirm", intent="affirm").get("intent")["name"] == "affirm"
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "her voice sounds different",
-        "he sometimes coughs when eating",
-        "my son's voice has changed, does JDM do that?",
-        "food keeps getting stuck when she eats",
-        "she is having some trouble swallowing pills",
-        "he struggles to climb the stairs now",
-        "my daughter has a fever, is it the jdm?",
-    ],
-)
-def test_non_urgent_signs_add_a_care_note_not_an_emergency(guard: RedFlagGuard, text: str) -> None:
-    message = classified(guard, text, intent="faq")
-    assert message.get("intent")["name"] == "faq"
-    notes = [e for e in message.get("entities") if e["entity"] == "care_note"]
-    assert len(notes) == 1 and notes[0]["value"] == "soon"
-    assert text[notes[0]["start"] : notes[0]["end"]]  # points at the words that matched
-
-
-def test_topic_question_gets_no_care_note(guard: RedFlagGuard) -> None:
-    assert classified(guard, "does JDM affect the voice?").get("entities") == []
-
-
-def minimal_flags(**changes: Any) -> Dict[str, Any]:
-    data: Dict[str, Any] = {
-        "emergency": [{"id": "breathing", "description": "d", "phrases": ["can't breathe"]}],
-        "care_soon": [{"id": "voice", "description": "d", "patterns": ["voice (is )?different"]}],
-    }
-    data.update(changes)
-    return data
-
-
-@pytest.mark.parametrize(
-    "changes, message",
-    [
-        (
-            {"emergency": [{"id": "x", "description": "d", "patterns": ["(unclosed"]}]},
-            "emergency[0] (id x): patterns: not a valid pattern",
-        ),
-        ({"emergency": [{"description": "d", "phrases": ["a"]}]}, "emergency[0]: missing required field 'id'"),
-        ({"emergency": [{"id": "x", "description": "d"}]}, "emergency[0] (id x): needs 'phrases' or 'patterns'"),
-        ({"emergency": [{"id": "x", "description": "d", "patterns": ["{nope} now"]}]}, "unknown term {nope}"),
-        ({"care_soon": "voice"}, "care_soon: expected a list of entries"),
-        (
-            {"emergency": [{"id": "x", "description": "d", "phrases": [3]}]},
-            "phrases: expected a list of non-empty texts",
-        ),
-    ],
-)
-def test_broken_red_flag_files_give_clear_errors(changes: Dict[str, Any], message: str) -> None:
-    with pytest.raises(DataFileError, match=re.escape(message)):
-        RedFlagList(minimal_flags(**changes), "safety/red_flags.yml")
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "my daughter had an infection and missed school",  # "infection" is not "injection"
-        "my son has been so sick, he missed his party",
-        "she predicted the weather and skipped her coat",
-    ],
-)
-def test_typo_tolerance_does_not_turn_everyday_words_into_medicines(guard: RedFlagGuard, text: str) -> None:
-    assert classified(guard, text, intent="faq").get("intent")["name"] == "faq"
-
-
-@pytest.mark.parametrize(
-    "words, message",
-    [
-        (["nonsense"], "typo_tolerant: 'nonsense' is not a spelling under 'terms'"),
-        (["mtx"], "typo_tolerant: 'mtx' must be one word of 5 letters or more"),
-    ],
-)
-def test_typo_tolerant_words_must_be_long_term_spellings(words: List[str], message: str) -> None:
-    data = minimal_flags(terms={"medicine": ["methotrexate", "mtx"]}, typo_tolerant=words)
-    with pytest.raises(DataFileError, match=re.escape(message)):
-        RedFlagList(data, "safety/red_flags.yml")
-
-
-def test_a_misspelt_medicine_is_read_as_the_listed_spelling() -> None:
-    flags = RedFlagList(minimal_flags(terms={"medicine": ["plaquenil", "mtx"]}, typo_tolerant=["plaquenil"]), "t")
-    assert flags.correct_typos("stop her Plaquenill or her mtxx?") == "stop her plaquenil or her mtxx?"
-
-
-def test_terms_and_loose_spelling_in_patterns() -> None:
-    flags = RedFlagList(
-        minimal_flags(
-            terms={"breathe": ["breathe", "breath"]},
-            emergency=[{"id": "b", "description": "d", "patterns": ["can't {breathe}"]}],
-        ),
-        "test",
-    )
-    assert [f.id for f in flags.emergencies("he cant   BREATH")] == ["b"]
-    assert [f.id for f in flags.emergencies("he can’t breathe")] == ["b"]
-    assert flags.emergencies("this cantbreathe is one word") == []
 
 
 # --- actions -------------------------------------------------------------------
@@ -567,7 +90,10 @@ async def test_clinic_placeholders_are_shown_as_placeholders_not_numbers(dispatc
 
 
 async def test_real_clinic_details_become_a_tap_to_call_link(clinic_file, dispatcher, domain) -> None:
-    clinic_file('clinic:\n  name: "Rheumatology Clinic"\n  phone: "+44 20 7946 0000"\n  hours: "Mon-Fri 9-5"\n')
+    clinic_file(
+        'clinic:\n  name: "Rheumatology Clinic"\n  phone: "+44 20 7946 0000"\n  hours: "Mon-Fri 9-5"\n'
+        '  out_of_hours: "+44 20 7946 0999"\n'
+    )
     slots = slot_values(await ActionClinicAdmin().run(dispatcher, make_tracker(), domain))
     assert slots == {
         "clinic_name": "Rheumatology Clinic",
@@ -580,10 +106,11 @@ async def test_real_clinic_details_become_a_tap_to_call_link(clinic_file, dispat
     "content, error",
     [
         (
-            'clinic:\n  name: "C"\n  phone: "020 7946 0000"\n  hours: "9-5"\n',
+            'clinic:\n  name: "C"\n  phone: "020 7946 0000"\n  hours: "9-5"\n  out_of_hours: "+1 555 010 0000"\n',
             "clinic.phone: '020 7946 0000' is not a phone number",
         ),
         ('clinic:\n  name: "C"\n  hours: "9-5"\n', "clinic: missing required field 'phone'"),
+        ('clinic:\n  name: "C"\n  phone: "+1 555 010 0000"\n  hours: "9-5"\n', "missing required field 'out_of_hours'"),
         ("clinic: [", "not valid YAML"),
     ],
 )
@@ -707,13 +234,49 @@ async def test_a_third_fallback_does_not_offer_the_same_again(dispatcher, domain
     assert "care team" in dispatcher.messages[0]["text"]
 
 
-async def test_fallback_with_a_warning_sign_also_says_tell_the_care_team_soon(dispatcher, domain) -> None:
-    care_note = [{"entity": "care_note", "value": "soon"}]
-    tracker = make_tracker(
-        "her voice sounds different hmm", intent="nlu_fallback", entities=care_note, events=[user("nlu_fallback")]
-    )
-    await ActionJdmFallback().run(dispatcher, tracker, domain)
-    assert dispatcher.messages[-1]["response"] == "utter_tell_care_team_soon"
+@pytest.mark.parametrize(
+    "note, response",
+    [("urgent", "utter_triage_urgent"), ("soon", "utter_tell_care_team_soon"), ("emergency", "utter_emergency")],
+)
+async def test_the_triage_note_is_said_for_its_tier(dispatcher, domain, note: str, response: str) -> None:
+    tracker = make_tracker("her wee looks like cola", entities=[{"entity": "care_note", "value": note}])
+    assert await ActionTriageNote().run(dispatcher, tracker, domain) == []
+    [message] = dispatcher.messages
+    assert message["response"] == response
+
+
+async def test_the_urgent_note_gives_the_clinics_phone_and_out_of_hours_line(dispatcher, domain) -> None:
+    tracker = make_tracker("fever on methotrexate", entities=[{"entity": "care_note", "value": "urgent"}])
+    await ActionTriageNote().run(dispatcher, tracker, domain)
+    [message] = dispatcher.messages
+    assert message["clinic_phone"] == "[not set up yet: clinic phone]"
+    assert message["clinic_out_of_hours"] == "[not set up yet: out-of-hours phone]"
+    text = domain_text(domain, "utter_triage_urgent")
+    assert "{clinic_phone}" in text and "{clinic_out_of_hours}" in text and "today" in text
+
+
+async def test_no_note_without_a_triage_mark(dispatcher, domain) -> None:
+    assert await ActionTriageNote().run(dispatcher, make_tracker("what is jdm?"), domain) == []
+    assert dispatcher.messages == []
+
+
+def test_the_triage_note_runs_after_every_message_before_any_reply(domain) -> None:
+    # Rasa runs action_validate_slot_mappings after each message and keeps what it says.
+    assert ActionTriageNote().name() == "action_validate_slot_mappings"
+    assert "action_validate_slot_mappings" in domain["actions"]
+
+
+async def test_the_crisis_reply_lists_the_clinics_crisis_lines_with_warmth(dispatcher, domain) -> None:
+    assert await ActionCrisis().run(dispatcher, make_tracker("she wants to die"), domain) == []
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_crisis"
+    for line in load_crisis_lines():
+        assert f"**{line.name}** ({line.region}): {line.contact}" in message["crisis_lines"]
+    assert "988" in message["crisis_lines"] and "116 123" in message["crisis_lines"]
+    text = domain_text(domain, "utter_crisis")
+    assert text.startswith("I'm really glad you told me")
+    for words in ("911", "999", "112", "{crisis_lines}", "care team"):
+        assert words in text
 
 
 def test_child_medicine_reply_is_general_and_sends_to_the_care_team(domain) -> None:
@@ -745,6 +308,10 @@ def new_sender() -> str:
     return f"safety-{uuid.uuid4()}"
 
 
+def first_paragraph(domain: Dict[str, Any], response: str) -> str:
+    return domain_text(domain, response).split("\n\n")[0].split("{")[0]
+
+
 def without_disclaimer(messages: List[Dict[str, Any]], domain: Dict[str, Any]) -> str:
     return texts(messages).replace(domain_text(domain, "utter_disclaimer"), "", 1).strip()
 
@@ -758,8 +325,8 @@ def test_first_message_of_a_conversation_opens_with_the_disclaimer(live_servers,
     assert domain_text(domain, "utter_disclaimer") not in texts(second)
 
 
-@pytest.mark.parametrize("text", RED_FLAGS + OVERDOSES)
-def test_red_flags_get_the_emergency_reply_end_to_end(live_servers, domain, text: str) -> None:
+@pytest.mark.parametrize("text", EMERGENCIES + OVERDOSES)
+def test_emergencies_get_the_emergency_reply_end_to_end(live_servers, domain, text: str) -> None:
     reply = without_disclaimer(say(live_servers["rasa"], new_sender(), text), domain)
     assert reply.startswith(domain_text(domain, "utter_emergency"))
 
@@ -778,12 +345,50 @@ def test_an_emergency_in_the_middle_of_a_conversation(live_servers, domain) -> N
     assert reply.startswith(domain_text(domain, "utter_emergency"))
 
 
-def test_a_non_urgent_sign_gets_the_answer_and_tell_the_care_team_soon(live_servers, domain) -> None:
-    reply = without_disclaimer(
-        say(live_servers["rasa"], new_sender(), "her voice sounds different, is that jdm?"), domain
-    )
-    assert domain_text(domain, "utter_tell_care_team_soon") in reply
-    assert EMERGENCY_REPLY not in reply.replace(domain_text(domain, "utter_tell_care_team_soon"), "")
+@pytest.mark.parametrize("text", CRISIS)
+def test_talk_of_suicide_or_self_harm_gets_the_crisis_reply_end_to_end(live_servers, domain, text: str) -> None:
+    reply = without_disclaimer(say(live_servers["rasa"], new_sender(), text), domain)
+    assert reply.startswith(first_paragraph(domain, "utter_crisis")), reply
+    assert "988" in reply and "116 123" in reply and "911" in reply
+
+
+@pytest.mark.parametrize("text", URGENT)
+def test_urgent_signs_get_call_the_care_team_today_not_911_end_to_end(live_servers, domain, text: str) -> None:
+    reply = without_disclaimer(say(live_servers["rasa"], new_sender(), text), domain)
+    assert reply.startswith(first_paragraph(domain, "utter_triage_urgent")), reply
+    assert first_paragraph(domain, "utter_emergency") not in reply
+
+
+@pytest.mark.parametrize("text", [text for texts in NOT_NOW.values() for text in texts])
+def test_danger_words_that_are_not_now_raise_no_alarm_end_to_end(live_servers, domain, text: str) -> None:
+    reply = without_disclaimer(say(live_servers["rasa"], new_sender(), text), domain)
+    for response in ("utter_emergency", "utter_crisis", "utter_triage_urgent"):
+        assert first_paragraph(domain, response) not in reply, reply
+
+
+@pytest.mark.parametrize(
+    "text, answer",
+    [
+        # an answer
+        ("what is calcinosis? her pee has looked like cola since this morning", "calcium"),
+        # not covered
+        ("what diet is best for jdm? also she's on pred and has a temperature of 39", "doesn't cover"),
+        # the fallback
+        ("zzzz qqqq, her wee looks like cola today", "not sure I understood"),
+        # support
+        ("can you give me a support group? he's on methotrexate and has been shivering all day", "**"),
+    ],
+)
+def test_every_reply_path_keeps_the_urgent_note(live_servers, domain, text: str, answer: str) -> None:
+    reply = without_disclaimer(say(live_servers["rasa"], new_sender(), text), domain)
+    assert reply.startswith(first_paragraph(domain, "utter_triage_urgent")), reply
+    assert answer in reply, reply
+
+
+def test_a_slow_change_gets_the_answer_and_the_next_visit_note(live_servers, domain) -> None:
+    reply = without_disclaimer(say(live_servers["rasa"], new_sender(), "the rash on her knuckles is spreading"), domain)
+    assert reply.startswith(first_paragraph(domain, "utter_tell_care_team_soon")), reply
+    assert first_paragraph(domain, "utter_emergency") not in reply
 
 
 @pytest.mark.parametrize("text", CHILD_MEDICINE)

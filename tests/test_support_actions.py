@@ -10,8 +10,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.support import ActionOrganisationContact, ActionSupportHandoff
+from conftest import make_tracker, shown
 from jdm_content.directory import directory, matching
-from tests.conftest import make_tracker, shown
 
 CAVEAT = "These details are based on a 2007 listing"
 NAMES = {org_id: org.name for org_id, org in directory().items()}

@@ -7,9 +7,9 @@ from typing import Any, Dict, List
 
 import pytest
 
+from conftest import say
 from jdm_content.directory import directory, matching
 from jdm_content.lexicon import load_lexicon
-from tests.conftest import say
 
 REGION_BUTTONS = ["United States", "United Kingdom", "Europe", "Elsewhere"]
 # Three ways of asking for one organisation; {name} is a spelling from data/lexicon.yml.

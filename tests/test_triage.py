@@ -291,7 +291,10 @@ def edited(change: Any) -> Dict[str, Any]:
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda d: d["rules"][0].update(patterns=["(unclosed"]), "rules[0] (id breathing): patterns: not a valid pattern"),
+        (
+            lambda d: d["rules"][0].update(patterns=["(unclosed"]),
+            "rules[0] (id breathing): patterns: not a valid pattern",
+        ),
         (lambda d: d["rules"][0].pop("id"), "rules[0]: missing required field 'id'"),
         (lambda d: d["rules"][0].update(tier="later"), "tier must be one of emergency, crisis, urgent, soon"),
         (lambda d: d["rules"][0].pop("reason"), "(id breathing): missing required field 'reason'"),
