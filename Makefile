@@ -48,7 +48,7 @@ $(INSTALLED): requirements.txt requirements-model.txt
 
 setup: $(INSTALLED)
 
-$(SPACY_PIPELINE): data/lexicon.yml scripts/build_spacy_pipeline.py jdm_content/triage.py $(INSTALLED)
+$(SPACY_PIPELINE): data/lexicon.yml scripts/build_spacy_pipeline.py $(INSTALLED)
 	@echo "==> Building the spaCy pipeline from data/lexicon.yml (and the English word list)"
 	$(BIN)/python scripts/build_spacy_pipeline.py
 

@@ -8,7 +8,8 @@ rules fire only where their words describe the child now:
 - emergency: the intent becomes `emergency` (the emergency reply alone); a
   rule that only mentions help (`with_answer`, "back from the ER, what does
   treatment involve?") keeps the answer, with the emergency advice first;
-- crisis: the intent becomes `crisis` (crisis lines and the emergency number);
+- crisis: the intent becomes `crisis` (crisis lines and the emergency number),
+  with the emergency reply first when an emergency rule fired too;
 - urgent, soon: the answer stays, and the entity `care_note` tells
   action_triage_note to put the tier's advice before it, whatever answers;
 - a question about dosing or changing one child's medicine becomes
@@ -103,8 +104,11 @@ class TriageGuard(GraphComponent):
         assessment = self._triage.assess(text)
         tier = assessment.tier
         logger.debug("Triage %s: %s", tier, [rule.id for rule in assessment.fired])
-        if tier == CRISIS_INTENT:
+        tiers = {rule.tier for rule in assessment.fired}
+        if CRISIS_INTENT in tiers:
             override_intent(message, CRISIS_INTENT, 1.0)
+            if EMERGENCY_INTENT in tiers:  # "she took all her tablets on purpose": both replies
+                _add_care_note(message, EMERGENCY_FIRST)
         elif tier == EMERGENCY_INTENT:
             mentions_only = all(rule.with_answer for rule in assessment.fired if rule.tier == EMERGENCY_INTENT)
             if mentions_only and self._intent(message) in self._answer_after_advice:

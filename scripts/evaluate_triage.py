@@ -3,8 +3,9 @@
 Each message of the held-out triage set (tests/heldout/triage/*.yml, written
 by people who had not seen the rules) opens a new conversation on the REST
 channel, as a parent would send it. The tier the assistant gave is read from
-its replies: the most severe tier whose reply (data/safety/triage.yml `tiers`,
-the first paragraph of that domain response) appears. Prints the confusion
+its replies (data/safety/triage.yml `tiers`: the first paragraph of each
+tier's domain response). In the matrix a message counts in its own tier when
+that tier's reply was among the replies, else in the most severe one shown. Prints the confusion
 matrix by tier, recall and precision, and checks the targets:
 
   * every emergency and every crisis message gets its own reply (recall 100%);
@@ -29,7 +30,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Any, Dict, List, Sequence
 
 import yaml
 
@@ -81,14 +82,17 @@ def tier_markers(root: Path = ROOT) -> Dict[str, str]:
     return markers
 
 
-def tier_of(replies: Sequence[str], markers: Dict[str, str]) -> str:
-    for tier in TIERS:
-        if tier in markers and any(markers[tier] in reply for reply in replies):
-            return tier
-    return "none"
+def tiers_shown(replies: Sequence[str], markers: Dict[str, str]) -> List[str]:
+    """Every tier whose reply is among the replies, the most severe first."""
+    return [tier for tier in TIERS if tier in markers and any(markers[tier] in reply for reply in replies)]
 
 
-def report(outcomes: List[Dict[str, str]]) -> List[str]:
+def tier_got(tier: str, shown: Sequence[str]) -> str:
+    """For the matrix: the set's own tier when its reply was shown, else the most severe shown."""
+    return tier if tier in shown else (shown[0] if shown else "none")
+
+
+def report(outcomes: List[Dict[str, Any]]) -> List[str]:
     """Print the confusion matrix and rates; return the targets missed."""
     counts = Counter((o["tier"], o["got"]) for o in outcomes)
     truth = Counter(o["tier"] for o in outcomes)
@@ -111,7 +115,7 @@ def report(outcomes: List[Dict[str, str]]) -> List[str]:
         if bar is not None and caught < bar:
             missed.append(f"{tier} recall {caught:.3f} is below {bar}")
     if truth["none"]:
-        alarms = sum(counts[("none", got)] for got in ALARMS) / truth["none"]
+        alarms = sum(1 for o in outcomes if o["tier"] == "none" and ALARMS & set(o["shown"])) / truth["none"]
         print(f"\n  calm messages given the emergency or crisis reply: {alarms:.3f} (at most {CALM_ALARM_BAR})")
         if alarms > CALM_ALARM_BAR:
             missed.append(f"{alarms:.3f} of calm messages got an emergency or crisis reply (bar {CALM_ALARM_BAR})")
@@ -119,7 +123,7 @@ def report(outcomes: List[Dict[str, str]]) -> List[str]:
     return missed
 
 
-def ask(model: Path, messages: List[Message], markers: Dict[str, str]) -> List[Dict[str, str]]:
+def ask(model: Path, messages: List[Message], markers: Dict[str, str]) -> List[Dict[str, Any]]:
     outcomes = []
     with (
         tempfile.TemporaryDirectory(prefix="jdm-triage-") as workdir,
@@ -132,11 +136,14 @@ def ask(model: Path, messages: List[Message], markers: Dict[str, str]) -> List[D
                 ]
             except OSError as error:  # a crash or a timeout is a miss, not the end
                 replies = [f"<request failed: {error}>"]
-            outcomes.append({**message.__dict__, "got": tier_of(replies, markers), "replies": replies})
+            shown = tiers_shown(replies, markers)
+            outcomes.append(
+                {**message.__dict__, "got": tier_got(message.tier, shown), "shown": shown, "replies": replies}
+            )
     return outcomes
 
 
-def write_errors(path: Path, outcomes: List[Dict]) -> None:
+def write_errors(path: Path, outcomes: List[Dict[str, Any]]) -> None:
     lines = []
     for o in outcomes:
         if o["got"] != o["tier"]:

@@ -221,8 +221,11 @@ NAMED_MEDICINE_QUESTIONS = [
     ("can she have her solu-medrol drip a week later", "methylprednisolone"),
     ("what dosage of plaquenil does a 10 year old need", "hydroxychloroquine"),
 ]
+# A dose a parent must never read: mg, mg/kg, per kg, units, "3 tablets" (facts.yml keeps them for clinicians).
 DOSE_FIGURE = re.compile(
-    r"\d+(?:[.,]\d+)?\s*(?:mg|milligram|ml|millilit|mcg|microgram|g\b|tablet|dose|times|x\b|kg)|\d", re.I
+    r"\d+(?:[.,]\d+)?\s*(?:-|to)?\s*\d*\s*(?:mg|milligrams?|mcg|micrograms?|ml|millilit\w*|units?)\b"
+    r"|mg\s*/\s*kg|per\s+(?:kg|kilo\w*)|for\s+each\s+(?:kg|kilo\w*)|\d+\s*(?:x\s*)?(?:tablets?|pills?|capsules?)\b",
+    re.IGNORECASE,
 )
 
 

@@ -293,7 +293,7 @@ def test_a_dry_run_stops_each_level_after_its_duration(tmp_path: Path) -> None:
     "leaf, part",
     [
         ("predict_action_probabilities (rasa/core/policies/rule_policy.py:1)", "dialogue policies"),
-        ("process (components/red_flag_guard.py:1)", "NLU: other components"),
+        ("process (components/triage_guard.py:1)", "NLU: other components"),
         ("__call__ (rasa/engine/graph.py:440)", "Rasa's graph runner"),
     ],
 )

@@ -110,29 +110,17 @@ def test_hard_news_is_followed_by_an_offer_of_support(dispatcher, domain, topic)
     assert events == [SlotSet("topic", topic), FollowupAction("utter_offer_support")]
 
 
-def test_a_worrying_sign_adds_the_care_team_nudge_after_the_answer(dispatcher, domain) -> None:
+@pytest.mark.parametrize("note", ["soon", "urgent", "emergency"])
+def test_the_answer_leaves_the_triage_note_to_the_hook_that_says_it_once(dispatcher, domain, note: str) -> None:
+    # action_validate_slot_mappings says the note before any reply (tests/test_safety.py).
     tracker = make_tracker(
         "she can't swallow well, is that jdm?",
         "faq",
-        entities=[entity("care_note", "soon")],
+        entities=[entity("care_note", note)],
         retrieval_intent="faq/voice_swallowing",
     )
     run(ActionAnswerFaq(), tracker, dispatcher, domain)
-    assert [m.get("response") for m in dispatcher.messages] == [
-        "utter_faq/voice_swallowing",
-        "utter_tell_care_team_soon",
-    ]
-
-
-def test_a_possible_emergency_gets_the_emergency_advice_before_the_answer(dispatcher, domain) -> None:
-    tracker = make_tracker(
-        "just back from the ER, what does treatment involve",
-        "faq",
-        entities=[entity("care_note", "urgent")],
-        retrieval_intent="faq/treatment_overview",
-    )
-    run(ActionAnswerFaq(), tracker, dispatcher, domain)
-    assert [m.get("response") for m in dispatcher.messages] == ["utter_emergency", "utter_faq/treatment_overview"]
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_faq/voice_swallowing"]
 
 
 @pytest.mark.parametrize("selected", [None, "faq/no_such_topic"])

@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
         ({"RASA_SERVERS": "0"}, "RASA_SERVERS must be between 1 and 16"),
         ({"DB_PORT": "99999"}, "DB_PORT must be between 1 and 65535"),
         ({"DB_NAME": "jdm; drop"}, "DB_NAME must be letters, digits or '_'"),
+        ({"JDM_REQUIRE_SIGNOFF": "maybe"}, "JDM_REQUIRE_SIGNOFF must be true or false, not 'maybe'"),
     ],
 )
 def test_a_wrong_setting_is_named(env: Dict[str, str], complaint: str) -> None:
@@ -182,6 +183,20 @@ def test_an_unreachable_redis_stops_the_profile_before_anything_starts() -> None
     assert not [port for port in ports.values() if port_in_use(port)]
 
 
+def test_a_clinic_that_requires_sign_off_is_refused_while_texts_are_unsigned() -> None:
+    ports = {"RASA_PORT": two_free_ports(), "ACTIONS_PORT": free_port(), "WEB_PORT": free_port()}
+    env = dict(
+        os.environ, JDM_PROFILE="production", JDM_REQUIRE_SIGNOFF="true", **{k: str(v) for k, v in ports.items()}
+    )
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert re.search(r"Clinical sign-off: \d+ texts and triage rules signed, [1-9]\d* never signed", result.stderr)
+    assert "JDM_REQUIRE_SIGNOFF=true: not starting" in result.stderr
+    assert not [port for port in ports.values() if port_in_use(port)]
+
+
 def test_the_production_profile_starts_answers_through_nginx_and_stops_on_sigterm() -> None:
     settings = Settings.from_env({**os.environ, "DB_NAME": "jdm_profile_test"})
     fresh_database(settings, "PRODUCTION PROFILE NOT TESTED", with_redis=True)
@@ -216,6 +231,7 @@ def test_the_production_profile_starts_answers_through_nginx_and_stops_on_sigter
     threading.Thread(target=read, daemon=True).start()
     try:
         assert ready.wait(timeout=300), "".join(lines)
+        assert any(re.match(r"Clinical sign-off: \d+ texts and triage rules signed", line) for line in lines)
         nginx = f"http://127.0.0.1:{ports['WEB_PORT']}"
         sender = f"profile-{uuid.uuid4()}"
         replies = say(nginx, sender, "hello")

@@ -31,8 +31,6 @@ from jdm_content.clinic import load_clinic, load_crisis_lines
 from jdm_content.files import DataFileError
 from jdm_content.knowledge import load_terms, load_topics
 
-EMERGENCY_REPLY = "emergency number"
-
 
 # --- actions -------------------------------------------------------------------
 def texts(messages: List[Dict[str, Any]]) -> str:
@@ -106,11 +104,14 @@ async def test_real_clinic_details_become_a_tap_to_call_link(clinic_file, dispat
     "content, error",
     [
         (
-            'clinic:\n  name: "C"\n  phone: "020 7946 0000"\n  hours: "9-5"\n  out_of_hours: "+1 555 010 0000"\n',
+            'clinic:\n  name: "C"\n  phone: "020 7946 0000"\n  hours: "9-5"\n  out_of_hours: "+44 20 7946 0999"\n',
             "clinic.phone: '020 7946 0000' is not a phone number",
         ),
         ('clinic:\n  name: "C"\n  hours: "9-5"\n', "clinic: missing required field 'phone'"),
-        ('clinic:\n  name: "C"\n  phone: "+1 555 010 0000"\n  hours: "9-5"\n', "missing required field 'out_of_hours'"),
+        (
+            'clinic:\n  name: "C"\n  phone: "+44 20 7946 0000"\n  hours: "9-5"\n',
+            "missing required field 'out_of_hours'",
+        ),
         ("clinic: [", "not valid YAML"),
     ],
 )
@@ -331,11 +332,17 @@ def test_emergencies_get_the_emergency_reply_end_to_end(live_servers, domain, te
     assert reply.startswith(domain_text(domain, "utter_emergency"))
 
 
+def alarms(reply: str, domain: Dict[str, Any]) -> List[str]:
+    """The alarm replies (emergency, crisis, call the care team today) among the bot's messages."""
+    names = ("utter_emergency", "utter_crisis", "utter_triage_urgent")
+    return [name for name in names if first_paragraph(domain, name) in reply]
+
+
 @pytest.mark.parametrize("text", LOOK_ALIKES)
 def test_look_alike_questions_are_not_emergencies_end_to_end(live_servers, domain, text: str) -> None:
-    # The trained classifier must not raise a false alarm either, not only the guard.
+    # The trained classifier must not raise a false alarm either, not only the triage step.
     reply = without_disclaimer(say(live_servers["rasa"], new_sender(), text), domain)
-    assert reply and EMERGENCY_REPLY not in reply
+    assert reply and not alarms(reply, domain), reply
 
 
 def test_an_emergency_in_the_middle_of_a_conversation(live_servers, domain) -> None:
@@ -362,8 +369,7 @@ def test_urgent_signs_get_call_the_care_team_today_not_911_end_to_end(live_serve
 @pytest.mark.parametrize("text", [text for texts in NOT_NOW.values() for text in texts])
 def test_danger_words_that_are_not_now_raise_no_alarm_end_to_end(live_servers, domain, text: str) -> None:
     reply = without_disclaimer(say(live_servers["rasa"], new_sender(), text), domain)
-    for response in ("utter_emergency", "utter_crisis", "utter_triage_urgent"):
-        assert first_paragraph(domain, response) not in reply, reply
+    assert not alarms(reply, domain), reply
 
 
 @pytest.mark.parametrize(
@@ -374,7 +380,7 @@ def test_danger_words_that_are_not_now_raise_no_alarm_end_to_end(live_servers, d
         # not covered
         ("what diet is best for jdm? also she's on pred and has a temperature of 39", "doesn't cover"),
         # the fallback
-        ("zzzz qqqq, her wee looks like cola today", "not sure I understood"),
+        ("zzzz qqqq xkcd wee cola", "not sure I understood"),
         # support
         ("can you give me a support group? he's on methotrexate and has been shivering all day", "**"),
     ],

@@ -255,6 +255,11 @@ def test_a_question_about_one_childs_medicine_goes_to_the_care_team(guard: Triag
     assert classified(guard, text, intent="faq").get("intent")["name"] == "ask_child_medicine"
 
 
+def test_self_harm_by_overdose_gets_the_emergency_reply_and_the_crisis_lines(guard: TriageGuard) -> None:
+    message = classified(guard, "she swallowed all of her prednisolone tablets on purpose", intent="faq")
+    assert message.get("intent")["name"] == "crisis" and care_notes(message) == ["emergency"]
+
+
 def test_an_emergency_wins_over_a_medicine_question(guard: TriageGuard) -> None:
     text = "she took too many of her steroid tablets and now she is not breathing"
     assert classified(guard, text, intent="ask_child_medicine").get("intent")["name"] == "emergency"
