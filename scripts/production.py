@@ -11,7 +11,9 @@ everything and stops everything on Ctrl-C or SIGTERM. The scale-out test
 from __future__ import annotations
 
 import argparse
+import grp
 import os
+import pwd
 import re
 import signal
 import sys
@@ -151,6 +153,8 @@ def nginx_config(settings: Settings, workdir: Path) -> str:
         f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in settings.rasa_ports()
     )
     values = {
+        "user": pwd.getpwuid(os.geteuid()).pw_name,
+        "group": grp.getgrgid(os.getegid()).gr_name,
         "workdir": str(workdir),
         "host": settings.host,
         "web_port": str(settings.web_port),

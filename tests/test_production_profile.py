@@ -291,3 +291,13 @@ def test_the_compose_nginx_keeps_the_profiles_limits() -> None:
         if directive == "limit_req_zone":
             line = line.split("rate=")[1]
         assert line in compose, f"deploy/nginx.compose.conf differs from the template: {line}"
+
+
+def test_nginx_workers_run_as_whoever_starts_the_profile() -> None:
+    # So they can read web/ in a clone only its owner may open (issue 23: a private home directory).
+    import grp
+    import pwd
+
+    rendered = nginx_config(Settings.from_env({}), Path("/tmp/x"))
+    me = f"user {pwd.getpwuid(os.geteuid()).pw_name} {grp.getgrgid(os.getegid()).gr_name};"
+    assert me in rendered.splitlines()
