@@ -58,6 +58,8 @@ REPORTS = {"intent": "intent_report.json", "response selection": "response_selec
 # Labels answered by one fixed domain response, and the intent the baseline must predict for them.
 RESPONSES = {
     "emergency": "utter_emergency",
+    "crisis": "utter_crisis",
+    "urgent": "utter_triage_urgent",
     "human": "utter_human_contact",
     "not_covered": "utter_not_covered",
     "clinic_admin": "utter_clinic_contact",
@@ -160,7 +162,7 @@ def expected(label: str, content: Content) -> Expected:
     Texts are first paragraphs from the data: faq/<topic> its utter_faq response;
     term/<id> its terms.yml answer; term/<id>/<kind> the follow-up (follow_ups.yml);
     medicine[/<id>] utter_child_medicine (and the term's dose_answer); org/<id> its card's
-    **name**; support[/<region>] any card (and the region's name); emergency, human,
+    **name**; support[/<region>] any card (and the region's name); emergency, crisis, urgent, human,
     not_covered, clinic_admin, out_of_scope, greet, thank, goodbye their response.
     """
     family, *rest = label.split("/")
