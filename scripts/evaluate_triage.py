@@ -1,8 +1,9 @@
 """How well the safety layer triages parents' messages (part of `make evaluate`).
 
-Each message of the held-out triage set (tests/heldout/triage/*.yml, written
-by people who had not seen the rules) opens a new conversation on the REST
-channel, as a parent would send it. The tier the assistant gave is read from
+Each message of the triage sets opens a new conversation on the REST channel,
+as a parent would send it: the two development sets (tests/triage_dev/, written
+by people who had not seen the rules, then read and tuned on) and the sealed
+set (tests/heldout/triage_sealed/, never read). The tier the assistant gave is read from
 its replies (data/safety/triage.yml `tiers`: the first paragraph of each
 tier's domain response). In the matrix a message counts in its own tier when
 that tier's reply was among the replies, else in the most severe one shown. Prints the confusion
@@ -180,7 +181,7 @@ def main() -> int:
     parser.add_argument(
         "--messages",
         nargs="+",
-        default=["tests/heldout/triage", "tests/heldout/triage_sealed"],
+        default=["tests/triage_dev/first_set", "tests/triage_dev/second_set", "tests/heldout/triage_sealed"],
         help="folders of triage sets, each reported on its own",
     )
     parser.add_argument("--out", default="results/evaluation")
