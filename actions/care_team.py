@@ -20,11 +20,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from jdm_content.clinic import UNKNOWN_CLINIC, load_clinic, load_crisis_lines
 from jdm_content.files import DataFileError
-from jdm_content.triage import load_triage
+from jdm_content.triage import CARE_NOTE_ENTITY, load_triage
 
 logger = logging.getLogger(__name__)
-
-CARE_NOTE_ENTITY = "care_note"
 
 
 def care_note(tracker: Tracker) -> str:

@@ -43,14 +43,13 @@ from rasa.shared.nlu.training_data.message import Message
 
 from components.intent_override import override_intent
 from jdm_content import validate_all
-from jdm_content.triage import Assessment, Triage, load_triage
+from jdm_content.triage import CARE_NOTE_ENTITY, Assessment, Triage, load_triage
 
 logger = logging.getLogger(__name__)
 
 EMERGENCY_INTENT = "emergency"
 CRISIS_INTENT = "crisis"
 CHILD_MEDICINE_INTENT = "ask_child_medicine"
-CARE_NOTE_ENTITY = "care_note"
 # care_note values: the tier whose advice goes before the answer.
 EMERGENCY_FIRST = "emergency"
 NOTE_TIERS = ("urgent", "soon")

@@ -268,20 +268,3 @@ def _sentences(text: str) -> List[Span]:
 @lru_cache(maxsize=1)
 def _segmenter() -> pysbd.Segmenter:
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
-
-
-def cue_kinds() -> Dict[str, str]:
-    """What each kind of cue under `context` does, for the review sheet."""
-    return {
-        "negated": "the words are denied (no, not, never, without)",
-        "past": "the words tell of an earlier time (two years ago, at diagnosis, last winter)",
-        "hypothetical": "the words are a what-if or a general worry (if, in case, what happens)",
-        "someone_else": "the words are about someone not in the family's care now",
-        "ends_scope": "words that end a cue's reach (but, now)",
-        "not_a_cue": "look like a cue but are not (not only, no doubt)",
-        "present": "words that bring a story back to now",
-        "past_forms": "past-tense words by which a story's past reaches danger words (she couldn't, he was)",
-        "present_forms": "present-tense words that keep danger words in the present (she can't, he is)",
-        "refers_back": "words by which a later sentence sets what came before in the past (that was in 2019)",
-        "figurative": "figures of speech that contain danger words",
-    }

@@ -21,6 +21,8 @@ from jdm_content.context import REASONS, Context
 from jdm_content.files import PROJECT_ROOT, DataFileError, load_yaml, require
 
 TRIAGE_FILE = "safety/triage.yml"
+# The entity by which the NLU step tells the action server which tier's advice goes first.
+CARE_NOTE_ENTITY = "care_note"
 # Most severe first; "none" is the tier of a message no rule fires for.
 TIERS = ("emergency", "crisis", "urgent", "soon", "none")
 RULE_TIERS = TIERS[:-1]
@@ -112,11 +114,6 @@ class Assessment:
     def tier(self) -> str:
         tiers = {rule.tier for rule in self.fired}
         return next((tier for tier in TIERS if tier in tiers), "none")
-
-    def set_aside(self, tier: str) -> bool:
-        """Words of this tier were found, and all were set aside by their context."""
-        found = [f for f in self.findings if f.rule.tier == tier]
-        return bool(found) and all(f.set_aside for f in found)
 
     def first(self, tier: str) -> Optional[Finding]:
         return next((f for f in self.findings if f.rule.tier == tier and f.set_aside is None), None)
@@ -294,15 +291,6 @@ class Triage:
         if not any(p.search(text) for p in self._medicine_personal):
             return []
         return [rule for rule in self.child_medicine if rule.matches(text)]
-
-    def rule(self, rule_id: str) -> Rule:
-        return next(rule for rule in self.rules if rule.id == rule_id)
-
-
-def first_of(findings: Sequence[Finding]) -> Optional[Tuple[int, int]]:
-    """Where the first counted finding stands in the message."""
-    counted = [f.match.span() for f in findings if f.set_aside is None]
-    return min(counted) if counted else None
 
 
 @lru_cache(maxsize=1)

@@ -428,13 +428,20 @@ def _triage_data() -> Dict[str, Any]:
     return dict(load_yaml(TRIAGE_FILE))
 
 
-def signable_items() -> List[Tuple[str, str]]:
-    """(id, words) of everything a clinician signs: each parent-facing text, each triage rule, the table's settings."""
+def table_settings_text() -> str:
+    """The triage table's shared parts (tiers, terms, context cues ...), as signed: everything but the rules."""
     settings = {k: v for k, v in _triage_data().items() if k not in ("rules", "child_medicine")}
+    return json.dumps(settings, sort_keys=True, ensure_ascii=False)
+
+
+def signable_items(
+    texts: Optional[List[ParentText]] = None, rules: Optional[List[RuleRow]] = None
+) -> List[Tuple[str, str]]:
+    """(id, words) of everything a clinician signs: each parent-facing text, each triage rule, the table's settings."""
     return (
-        [(item.where, item.text) for item in parent_texts()]
-        + [(row.id, row.text) for row in triage_rows()]
-        + [(TABLE_SETTINGS, json.dumps(settings, sort_keys=True, ensure_ascii=False))]
+        [(item.where, item.text) for item in (parent_texts() if texts is None else texts)]
+        + [(row.id, row.text) for row in (triage_rows() if rules is None else rules)]
+        + [(TABLE_SETTINGS, table_settings_text())]
     )
 
 
@@ -514,7 +521,7 @@ TABLE_HEAD = (
 )
 
 
-def _triage_section(signed: Dict[str, Any]) -> List[str]:
+def _triage_section(signed: Dict[str, Any], rows: List[RuleRow]) -> List[str]:
     """Each tier's reply, then each rule with its reason, triggers, examples and sign-off state."""
     domain = _responses()
     replies = load_triage().tier_responses
@@ -534,7 +541,7 @@ def _triage_section(signed: Dict[str, Any]) -> List[str]:
         "<table><thead><tr><th>Rule</th><th>Tier and reason</th><th>Triggered by</th><th>Must trigger it</th>"
         "<th>Must not trigger it</th><th>Clinician sign-off</th></tr></thead><tbody>",
     ]
-    for row in triage_rows():
+    for row in rows:
         triggers = "\n".join(row.triggers)
         out.append(
             f"<tr data-rule='{html.escape(row.id)}'><td>{html.escape(row.id)}</td>"
@@ -544,7 +551,7 @@ def _triage_section(signed: Dict[str, Any]) -> List[str]:
             f"<td class='text'>{html.escape(chr(10).join(row.quiet))}</td>"
             f"{_status_cell(row.id, row.text, signed)}</tr>"
         )
-    settings = dict(signable_items())[TABLE_SETTINGS]
+    settings = table_settings_text()
     out.append(
         f"<tr data-rule='{html.escape(TABLE_SETTINGS)}'><td>{html.escape(TABLE_SETTINGS)}</td>"
         "<td colspan='4'>The words the rules share, the context cues and the general-question patterns "
@@ -560,8 +567,9 @@ def render(folder: Optional[Path] = None) -> str:
     available = not missing
     facts = load_facts()
     items = parent_texts()
+    rules = triage_rows()
     signed = load_signoffs()
-    counts = tally(signable_items(), signed)
+    counts = tally(signable_items(items, rules), signed)
     out = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         "<title>JDM assistant: content review</title>",
@@ -596,7 +604,7 @@ def render(folder: Optional[Path] = None) -> str:
         out += [_row(item, facts, folder, available, signed) for item in rows]
         out.append("</tbody></table>")
         if section == SAFETY:
-            out += _triage_section(signed)
+            out += _triage_section(signed, rules)
         out.append("</section>")
     out.append("</body></html>")
     return "\n".join(out)

@@ -18,7 +18,7 @@ from typing import Iterator
 
 import pytest
 import yaml
-from content_review import SAFETY_NOTE, TABLE_SETTINGS, main, parent_texts, render, signable_items, triage_rows
+from content_review import SAFETY_NOTE, main, parent_texts, render, signable_items, triage_rows
 from test_sources import source_documents
 
 from jdm_content.knowledge import load_facts, located_passage
@@ -115,10 +115,6 @@ def test_signing_records_each_text_with_its_hash_and_a_change_unsigns_it(data_co
 def test_signing_needs_a_reviewer(data_copy: Path) -> None:
     assert main(["--sign", "--reviewer", " "]) == 1
     assert load_signoffs() == {}
-
-
-def test_the_table_settings_are_signed_as_one_item() -> None:
-    assert TABLE_SETTINGS in dict(signable_items())
 
 
 def test_the_source_passages_are_shown_beside_the_facts() -> None:
