@@ -8,6 +8,11 @@ INSTALLED := $(VENV)/.installed
 SPACY_PIPELINE := models/spacy/jdm_en/meta.json
 LANGUAGE_MODEL := models/minilm/all-MiniLM-L6-v2/vocab.txt
 MODEL := models/jdm.tar.gz
+# The learned half of triage (components/triage_model.py), beside the Rasa model.
+TRIAGE_MODEL := models/triage/triage_model.npz
+TRIAGE_INPUTS := data/safety/triage.yml $(wildcard data/safety/triage_examples/*.yml) scripts/build_triage_model.py components/triage_model.py components/sentence_vectors.py
+# What answering a message needs: the Rasa model and the triage model.
+READY := $(MODEL) $(TRIAGE_MODEL)
 TRAINING_DATA := data/nlu data/rules data/stories
 TRAIN_INPUTS := config.yml domain.yml $(shell find $(TRAINING_DATA) components jdm_content -name '*.yml' -o -name '*.py' 2>/dev/null)
 
@@ -73,16 +78,20 @@ $(MODEL): $(TRAIN_INPUTS) $(SPACY_PIPELINE) $(LANGUAGE_MODEL)
 	@echo "{\"seconds\": $$(( $$(date +%s) - $$(date -r models/.training-started +%s) )), \"started\": $$(date -r models/.training-started +%s), \"forced\": $(if $(filter $(SPACY_PIPELINE),$?),true,false)}" > models/jdm.train.json
 	@rm models/.training-started
 
-train: $(MODEL)
+$(TRIAGE_MODEL): $(TRIAGE_INPUTS) $(SPACY_PIPELINE) $(LANGUAGE_MODEL)
+	@echo "==> Training the learned triage model (data/safety/triage_examples/)"
+	$(BIN)/python scripts/build_triage_model.py
+
+train: $(READY)
 
 # PROFILE=production (or JDM_PROFILE=production in the environment): PostgreSQL, Redis,
 # RASA_SERVERS Rasa servers behind nginx (scripts/production.py; see the README).
 PROFILE ?= $(or $(JDM_PROFILE),default)
 
-run: $(MODEL)
+run: $(READY)
 	@JDM_PROFILE=$(PROFILE) scripts/run.sh
 
-shell: $(MODEL)
+shell: $(READY)
 	@scripts/run.sh shell
 
 validate: $(SPACY_PIPELINE) $(LANGUAGE_MODEL)
@@ -92,11 +101,11 @@ validate: $(SPACY_PIPELINE) $(LANGUAGE_MODEL)
 test-tools:
 	@scripts/install_test_tools.sh
 
-pytest: $(MODEL) test-tools
+pytest: $(READY) test-tools
 	@echo "==> pytest"
 	$(BIN)/python -m pytest
 
-conversation-tests: $(MODEL)
+conversation-tests: $(READY)
 	@echo "==> Conversation tests (tests/test_*.yml)"
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/ --out results \
 	  --fail-on-prediction-errors
@@ -111,7 +120,7 @@ test: lint validate pytest conversation-tests
 	@echo "==> All checks passed"
 
 # Both parts run; either missing its targets fails the command.
-evaluate: $(MODEL)
+evaluate: $(READY)
 	@echo "==> Evaluation: 5-fold cross-validation, held-out questions end to end over REST, TF-IDF baseline, triage by tier"
 	@$(BIN)/python scripts/evaluate.py --model $(MODEL); understanding=$$?; \
 	  $(BIN)/python scripts/evaluate_triage.py --model $(MODEL); triage=$$?; \
@@ -119,12 +128,12 @@ evaluate: $(MODEL)
 
 # Speed under load (issue 13): results/bench/bench.json and bench.png. BENCH_ARGS passes
 # options to scripts/bench.py, e.g. BENCH_ARGS="--levels 1,10 --duration 30".
-bench: $(MODEL)
+bench: $(READY)
 	@echo "==> Benchmark: cold start, then 1, 10 and 50 concurrent conversations over REST"
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 # py-spy on both servers during a 10-concurrent run: results/bench/profile-*.{txt,svg}.
-profile: $(MODEL)
+profile: $(READY)
 	@echo "==> Profile: py-spy on the Rasa and action servers at 10 concurrent conversations"
 	$(BIN)/python scripts/bench.py --levels 10 --profile --profile-at 10 $(BENCH_ARGS)
 

@@ -13,6 +13,7 @@ score: README, Performance.)
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
@@ -126,8 +127,13 @@ def bert_graph(weights: Dict[str, np.ndarray], config: Dict[str, Any]) -> onnx.M
 Encoder = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
+@lru_cache(maxsize=2)
 def load_encoder(folder: Path, threads: int = 1) -> Encoder:
-    """The encoder of a verified model folder: (ids, mask) -> token vectors."""
+    """The encoder of a verified model folder: (ids, mask) -> token vectors.
+
+    One per folder and process: the featurizer and the triage step share its
+    weights (about 90 MB) instead of holding a copy each.
+    """
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     model = bert_graph(load_file(str(folder / WEIGHTS_FILE)), config)
     options = onnxruntime.SessionOptions()

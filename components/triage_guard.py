@@ -15,17 +15,26 @@ rules fire only where their words describe the child now:
 - a question about dosing or changing one child's medicine becomes
   `ask_child_medicine` (the care team decides those).
 
-The classifier's own `emergency` guess counts only when no rule's words are
-in the message at all: the rules' context ("two years ago", "no", "what if")
-is what the classifier cannot see, and an emergency a rule finds is never
-silenced by the classifier. Which rule fired is logged at DEBUG only: the
+A learned model (components/triage_model.py) reads each sentence too and
+catches dangers described in words no rule lists ("he's gone a grey colour
+round his mouth"). It can only raise a message's tier, and only from a
+sentence that describes the child now (not past, figurative or a general
+question: Triage.sentence_set_aside); how sure it must be, per tier, is set
+in triage.yml `learned`.
+
+The intent classifier reads the whole message at once and cannot see a
+story's "two years ago" or a figure of speech: its own `emergency` or `crisis`
+guess never decides, the rules and the learned model do (its guess alone
+gave most of the false alarms on calm stories). An emergency a rule finds is
+never silenced by a model. Which rule fired is logged at DEBUG only: the
 logs sit beside addresses in the web server's.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Set, Text, Tuple, Type
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text, Tuple, Type
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -42,8 +51,10 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from components.intent_override import override_intent
+from components.sentence_vectors import SentenceVectors
+from components.triage_model import TriageModel
 from jdm_content import validate_all
-from jdm_content.triage import CARE_NOTE_ENTITY, Assessment, Triage, load_triage
+from jdm_content.triage import CARE_NOTE_ENTITY, TIERS, Assessment, Finding, Triage, load_triage
 
 logger = logging.getLogger(__name__)
 
@@ -64,15 +75,28 @@ class TriageGuard(GraphComponent):
     downstream can undo it.
     """
 
-    def __init__(self, triage: Triage, config: Optional[Dict[Text, Any]] = None) -> None:
+    def __init__(
+        self,
+        triage: Triage,
+        config: Optional[Dict[Text, Any]] = None,
+        learned: Optional[Tuple[SentenceVectors, TriageModel]] = None,
+    ) -> None:
         self._triage = triage
         self._answer_after_advice = set({**self.get_default_config(), **(config or {})}["emergency_first_answers"])
+        self._learned = learned
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        # Intents whose answer may follow the emergency advice, for an emergency only the
-        # classifier saw or a `with_answer` rule. Empty: always the emergency reply alone.
-        return {"emergency_first_answers": []}
+        # Intents whose answer may follow the emergency advice, for a `with_answer` rule
+        # (a mention of help, "back from the ER"). Empty: always the emergency reply alone.
+        # sentence_model and triage_model: the folders of the verified MiniLM and of the
+        # learned triage model (scripts/build_triage_model.py); unset, only the rules judge.
+        return {"emergency_first_answers": [], "sentence_model": None, "triage_model": None, "threads": 1}
+
+    @property
+    def learned(self) -> Optional[Tuple[SentenceVectors, TriageModel]]:
+        """The sentence encoder and learned model, if configured (`make evaluate` times them)."""
+        return self._learned
 
     @classmethod
     def required_components(cls) -> List[Type]:
@@ -90,7 +114,12 @@ class TriageGuard(GraphComponent):
         # The Rasa server builds this component when it loads the model: check
         # every content file then, so a broken one stops the server at start-up.
         validate_all()
-        return cls(load_triage(), config)
+        config = {**cls.get_default_config(), **config}
+        learned = None
+        if config["sentence_model"] and config["triage_model"]:
+            vectors = SentenceVectors(Path(config["sentence_model"]), int(config["threads"]))
+            learned = (vectors, TriageModel.load(Path(config["triage_model"])))
+        return cls(load_triage(), config, learned)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -101,56 +130,79 @@ class TriageGuard(GraphComponent):
 
     def _triage_one(self, message: Message, text: str) -> None:
         assessment = self._triage.assess(text)
-        tier = assessment.tier
-        logger.debug("Triage %s: %s", tier, [rule.id for rule in assessment.fired])
-        tiers = {rule.tier for rule in assessment.fired}
+        learned_tier, learned_span = self._learned_tier(text, assessment)
+        logger.debug("Triage %s, learned %s: %s", assessment.tier, learned_tier, [r.id for r in assessment.fired])
+        tiers = {rule.tier for rule in assessment.fired} | {learned_tier}
         if CRISIS_INTENT in tiers:
             override_intent(message, CRISIS_INTENT, 1.0)
             if EMERGENCY_INTENT in tiers:  # "she took all her tablets on purpose": both replies
                 _add_care_note(message, EMERGENCY_FIRST)
-        elif tier == EMERGENCY_INTENT:
-            mentions_only = all(rule.with_answer for rule in assessment.fired if rule.tier == EMERGENCY_INTENT)
+        elif EMERGENCY_INTENT in tiers:
+            mentions_only = learned_tier != EMERGENCY_INTENT and all(
+                rule.with_answer for rule in assessment.fired if rule.tier == EMERGENCY_INTENT
+            )
             if mentions_only and self._intent(message) in self._answer_after_advice:
                 _add_care_note(message, EMERGENCY_FIRST)
             else:
                 override_intent(message, EMERGENCY_INTENT, 1.0)
         else:
-            self._answer_with_note(message, text, assessment)
+            self._answer_with_note(message, text, assessment, (learned_tier, learned_span))
 
-    def _answer_with_note(self, message: Message, text: str, assessment: Assessment) -> None:
+    def _learned_tier(self, text: str, assessment: Assessment) -> Tuple[str, Optional[Tuple[int, int]]]:
+        """The most severe tier the learned model gives a sentence about the child now, and that sentence.
+
+        A sentence whose danger words the rules all set aside ("she isn't having trouble
+        breathing"), that only mentions help (a `with_answer` rule's words, "should we go to
+        the ER?") or that asks about one child's medicine ("he forgot his methotrexate, what
+        should I do?") is the rules' to judge: they saw the words and their context, and
+        their own rules catch a wrong or double dose.
+        """
+        if self._learned is None:
+            return "none", None
+        vectors, model = self._learned
+        judged = [
+            (index, span)
+            for index, span in enumerate(self._triage.context.sentences(text))
+            if not _judged_by_rules([f for f in assessment.findings if span[0] <= f.match.start() < span[1]])
+            and not self._triage.about_a_childs_medicine(text[span[0] : span[1]])
+        ]
+        sentences = [text[s:e] for _, (s, e) in judged]
+        tiers = model.sentence_tiers(vectors(sentences), sentences, self._triage.learned_thresholds)
+        best: Tuple[str, Optional[Tuple[int, int]]] = ("none", None)
+        for (index, span), (tier, _) in zip(judged, tiers, strict=False):
+            if TIERS.index(tier) < TIERS.index(best[0]) and self._triage.sentence_set_aside(text, index, tier) is None:
+                best = (tier, span)
+        return best
+
+    def _answer_with_note(
+        self, message: Message, text: str, assessment: Assessment, learned: Tuple[str, Optional[Tuple[int, int]]]
+    ) -> None:
         if self._triage.about_a_childs_medicine(text):
             override_intent(message, CHILD_MEDICINE_INTENT, 1.0)
         elif self._intent(message) in (EMERGENCY_INTENT, CRISIS_INTENT):
-            self._weigh_classifier(message, text, assessment)
-        if assessment.tier in NOTE_TIERS:
-            finding = assessment.first(assessment.tier)
-            _add_care_note(message, assessment.tier, finding.match.span() if finding else None)
-
-    def _weigh_classifier(self, message: Message, text: str, assessment: Assessment) -> None:
-        """The classifier alone said emergency or crisis: believe it only where no rule's words stand."""
-        if assessment.findings or self._triage.is_topic_question(text) or self._triage.context.has_figure(text):
-            # The rules saw the words and their context ("two years ago"), a general question,
-            # or a figure of speech ("she threw a fit about her tablets").
             _demote(message)
-        elif self._intent(message) == EMERGENCY_INTENT and _demote(message, self._answer_after_advice):
-            _add_care_note(message, EMERGENCY_FIRST)
+        tier = min(assessment.tier, learned[0], key=TIERS.index)
+        if tier in NOTE_TIERS:
+            finding = assessment.first(tier)
+            _add_care_note(message, tier, finding.match.span() if finding else learned[1])
 
     @staticmethod
     def _intent(message: Message) -> Optional[str]:
         return (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
 
 
-def _demote(message: Message, only_to: Optional[Set[str]] = None) -> bool:
-    """Take the classifier's best guess that is no safety override; with `only_to`, only one of those.
+def _judged_by_rules(findings: List[Finding]) -> bool:
+    """The rules' words in one sentence are all set aside, or only mention help."""
+    counted = [f for f in findings if f.set_aside is None]
+    return bool(findings) and all(f.rule.with_answer for f in counted)
 
-    True when the intent changed.
-    """
+
+def _demote(message: Message) -> None:
+    """Take the classifier's best guess that is no safety override."""
     ranking = message.get(INTENT_RANKING_KEY) or []
     guess = next((r for r in ranking if r.get(INTENT_NAME_KEY) not in OVERRIDES), None)
-    if not guess or (only_to is not None and guess[INTENT_NAME_KEY] not in only_to):
-        return False
-    override_intent(message, guess[INTENT_NAME_KEY], guess.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-    return True
+    if guess:
+        override_intent(message, guess[INTENT_NAME_KEY], guess.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
 
 
 def _add_care_note(message: Message, value: str, span: Optional[Tuple[int, int]] = None) -> None:

@@ -15,7 +15,7 @@ from jdm_content.fallback import load_fallback_texts
 from jdm_content.files import DataFileError
 from jdm_content.knowledge import load_facts, load_follow_ups, load_sources, load_terms, load_topics
 from jdm_content.lexicon import load_lexicon
-from jdm_content.triage import load_triage
+from jdm_content.triage import load_triage, load_triage_examples
 
 
 def validate_all() -> None:
@@ -33,6 +33,7 @@ def validate_all() -> None:
         load_crisis_lines,
         load_fallback_texts,
         load_triage,
+        load_triage_examples,
     ):
         loader()
 

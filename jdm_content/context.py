@@ -26,7 +26,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Pattern, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Pattern, Sequence, Tuple
 
 import pysbd
 import spacy
@@ -53,7 +53,7 @@ REASONS = {
 }
 DIRECTIONS = {"forward": "FORWARD", "backward": "BACKWARD", "either": "BIDIRECTIONAL"}
 Span = Tuple[int, int]
-PAST_CUE_CACHE = 2048  # sentences
+CUE_CACHE = 2048  # sentences
 
 
 def _regex(pattern: str) -> str:
@@ -81,7 +81,7 @@ class Context:
     past_forms: Sequence[Pattern[str]]
     refers_back: Sequence[Pattern[str]]
     figurative: Sequence[Pattern[str]]
-    _past_cues: Dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+    _cues: Dict[str, FrozenSet[str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_data(cls, data: Any, where: str) -> Context:
@@ -141,12 +141,20 @@ class Context:
             now = self._speaks_of_now(_clause(sentence, local)) or self._has_form(self.present_forms, sentence, local)
             return None if now else "past"
         # A story told in the past reaches only words told in the past ("she couldn't walk").
-        told_in_past = self._has_form(self.past_forms, sentence, local) and not (
-            self._has_form(self.present_forms, sentence, local) or self._speaks_of_now(sentence)
-        )
-        if reason is None and told_in_past and self._in_past_story(text, sentences, index):
+        if reason is None and self._told_in_past(sentence, local) and self._in_past_story(text, sentences, index):
             return "past"
         return reason
+
+    def told_in_past(self, text: str, match: Span) -> bool:
+        """The words are told in a past form with no word of now ("the ambulance came")."""
+        sentences = self.sentences(text)
+        start, end = next(((s, e) for s, e in sentences if s <= match[0] < e), sentences[-1])
+        return self._told_in_past(text[start:end], (match[0] - start, min(match[1], end) - start))
+
+    def _told_in_past(self, sentence: str, local: Span) -> bool:
+        return self._has_form(self.past_forms, sentence, local, after=2) and not (
+            self._has_form(self.present_forms, sentence, local) or self._speaks_of_now(sentence)
+        )
 
     def _modified(self, sentence: str, local: Span, ignore: Sequence[str]) -> Optional[str]:
         doc = _sentence_doc(self.nlp, sentence)
@@ -192,6 +200,27 @@ class Context:
                 return False
         return False
 
+    def sentence_not_now(self, text: str, sentences: List[Span], index: int) -> Optional[str]:
+        """Why the whole sentence does not tell of the child now ("past", "hypothetical", "someone else").
+
+        Past: a past cue, or a past story it belongs to. Hypothetical: a what-if cue
+        ("in case she ever ..."). Someone else: "a mum in one of the groups said ...".
+        Past and hypothetical only where no word in it speaks of now.
+        """
+        sentence = text[sentences[index][0] : sentences[index][1]]
+        cues = self._cue_categories(sentence)
+        if "FAMILY" in cues:
+            return "someone else"
+        if self._speaks_of_now(sentence):
+            return None
+        if "HYPOTHETICAL" in cues:
+            return "hypothetical"
+        if "HISTORICAL" in cues or (
+            not any(p.search(sentence) for p in self.present_forms) and self._in_past_story(text, sentences, index)
+        ):
+            return "past"
+        return None
+
     def has_figure(self, text: str) -> bool:
         """A figure of speech or look-alike anywhere in the message ("threw a fit", "breathing exercises")."""
         return any(p.search(text) for p in self.figurative)
@@ -200,21 +229,31 @@ class Context:
         return any(p.search(sentence) for p in self.present)
 
     @staticmethod
-    def _has_form(forms: Sequence[Pattern[str]], sentence: str, local: Span) -> bool:
-        """The danger words, with the two words before them, have one of these forms ("she can't ...")."""
+    def _has_form(forms: Sequence[Pattern[str]], sentence: str, local: Span, after: int = 0) -> bool:
+        """The danger words, with the two words before them (and `after` words after), have one of
+        these forms ("she can't ...", "the ambulance came")."""
         before = re.search(r"(\S+\s+){0,2}$", sentence[: local[0]])
-        words = (before.group(0) if before else "") + sentence[local[0] : local[1]]
+        following = re.match(rf"(\s+\S+){{0,{after}}}", sentence[local[1] :])
+        words = (
+            (before.group(0) if before else "")
+            + sentence[local[0] : local[1]]
+            + (following.group(0) if following else "")
+        )
         return any(p.search(words) for p in forms)
 
     def _has_past_cue(self, sentence: str) -> bool:
+        return "HISTORICAL" in self._cue_categories(sentence)
+
+    def _cue_categories(self, sentence: str) -> FrozenSet[str]:
+        """The ConText categories of every cue in the sentence ("HISTORICAL", "HYPOTHETICAL", ...)."""
         # A story's sentences are asked about once per danger word in it: keep the answers.
-        cached = self._past_cues.get(sentence)
+        cached = self._cues.get(sentence)
         if cached is None:
             doc = self._context(_sentence_doc(self.nlp, sentence))
-            cached = any(modifier.category == "HISTORICAL" for modifier in doc._.context_graph.modifiers)
-            if len(self._past_cues) > PAST_CUE_CACHE:
-                self._past_cues.clear()
-            self._past_cues[sentence] = cached
+            cached = frozenset(modifier.category for modifier in doc._.context_graph.modifiers)
+            if len(self._cues) > CUE_CACHE:
+                self._cues.clear()
+            self._cues[sentence] = cached
         return cached
 
 

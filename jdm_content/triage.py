@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any, Dict, FrozenSet, List, Optional, Pattern, Sequence, Tuple
 
 from jdm_content.context import REASONS, Context
-from jdm_content.files import PROJECT_ROOT, DataFileError, load_yaml, require
+from jdm_content.files import PROJECT_ROOT, DataFileError, data_dir, load_yaml, require
 
 TRIAGE_FILE = "safety/triage.yml"
 # The entity by which the NLU step tells the action server which tier's advice goes first.
@@ -27,6 +27,8 @@ CARE_NOTE_ENTITY = "care_note"
 TIERS = ("emergency", "crisis", "urgent", "soon", "none")
 RULE_TIERS = TIERS[:-1]
 CONTEXT_REASONS = tuple(REASONS.values())
+# What-ifs and what the child told others still count as talk of self-harm.
+CRISIS_STILL_COUNTS = ("hypothetical", "someone else")
 _TERM = re.compile(r"\{([A-Za-z_]+)\}")
 _WORD = re.compile(r"[^\W\d_][\w-]*")
 _HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
@@ -142,6 +144,7 @@ class Triage:
             self._pattern(regex, f"{source}: about_now[{i}]")
             for i, regex in enumerate(_string_list(data.get("about_now", []), f"{source}: about_now"))
         ]
+        self.learned_thresholds = self._parse_thresholds(data.get("learned") or {})
         self._personal = self._words(data, "personal_words", source)
         # Questions about a medicine are about one child in more ways ("should I ...", "a 30kg child").
         self._medicine_personal = self._personal + self._words(data, "medicine_personal_words", source)
@@ -151,6 +154,17 @@ class Triage:
         if not isinstance(tiers, dict) or set(tiers) != set(RULE_TIERS):
             raise DataFileError(f"{where}: expected exactly {', '.join(RULE_TIERS)}")
         return {tier: str(require(tiers[tier], "response", f"{where}.{tier}")) for tier in RULE_TIERS}
+
+    def _parse_thresholds(self, learned: Any) -> Dict[str, float]:
+        """How sure the learned model must be, per tier, before its word counts (a tier left out: never)."""
+        where = f"{self._source}: learned.thresholds"
+        thresholds = learned.get("thresholds", {}) if isinstance(learned, dict) else None
+        if not isinstance(thresholds, dict) or set(thresholds) - set(RULE_TIERS):
+            raise DataFileError(f"{where}: expected a probability for any of {', '.join(RULE_TIERS)}")
+        for tier, value in thresholds.items():
+            if not isinstance(value, (int, float)) or not 0 < value <= 1:
+                raise DataFileError(f"{where}.{tier}: expected a probability above 0 and at most 1, not {value!r}")
+        return {tier: float(value) for tier, value in thresholds.items()}
 
     def _words(self, data: Dict[str, Any], key: str, source: str) -> List[Pattern[str]]:
         return [
@@ -268,11 +282,31 @@ class Triage:
         reason = self.context.why_not(text, match.span(), rule.not_when, rule.ignore_context)
         if reason is None and self._is_general_question(text, match):
             reason = "general question"
+        if reason is None and rule.with_answer and self.context.told_in_past(text, match.span()):
+            reason = "past"  # help that already came ("the ambulance came and took him") is no call for it now
         return reason
+
+    def sentence_set_aside(self, text: str, index: int, tier: str) -> Optional[str]:
+        """Why a whole sentence does not describe the child now (for the learned model), or None.
+
+        The model reads one sentence and cannot see a story's "two years ago" two sentences back,
+        nor tell a figure of speech from a fact as reliably as the table's list. Talk of
+        self-harm is often put as a what-if ("in case I decide to end it") or told by
+        others ("she told her friend she wants to die"): for the crisis tier both still
+        count, as for the crisis rule.
+        """
+        sentences = self.context.sentences(text)
+        sentence = text[sentences[index][0] : sentences[index][1]]
+        if self.context.has_figure(sentence):
+            return "figurative"
+        if not any(p.search(text) for p in self._about_now) and self._is_topic_sentence(sentence):
+            return "general question"
+        reason = self.context.sentence_not_now(text, sentences, index)
+        return None if reason in CRISIS_STILL_COUNTS and tier == "crisis" else reason
 
     def is_topic_question(self, text: str) -> bool:
         """A question about JDM or a medicine in general ("does jdm affect breathing?"), not about one child."""
-        return not any(p.search(text) for p in self._personal) and any(p.search(text) for p in self._general_questions)
+        return self._is_topic_sentence(text)
 
     def _is_general_question(self, text: str, match: re.Match) -> bool:
         """The words sit in a topic question, in a sentence that is not about a child, in a message not about now."""
@@ -280,11 +314,13 @@ class Triage:
             return False
         for start, end in self.context.sentences(text):
             if start <= match.start() < end:
-                sentence = text[start:end]
-                return not any(p.search(sentence) for p in self._personal) and any(
-                    p.search(sentence) for p in self._general_questions
-                )
+                return self._is_topic_sentence(text[start:end])
         return False
+
+    def _is_topic_sentence(self, sentence: str) -> bool:
+        return not any(p.search(sentence) for p in self._personal) and any(
+            p.search(sentence) for p in self._general_questions
+        )
 
     def about_a_childs_medicine(self, text: str) -> List[Rule]:
         """The child_medicine rules that match, if the message is about one child."""
@@ -311,3 +347,27 @@ def english_words() -> FrozenSet[str]:
 def load_triage() -> Triage:
     """The triage table, read once per process (restart the assistant after editing it)."""
     return Triage(load_yaml(TRIAGE_FILE), TRIAGE_FILE)
+
+
+EXAMPLES_FOLDER = "safety/triage_examples"
+
+
+def load_triage_examples() -> List[Tuple[str, str]]:
+    """(text, tier) of every example in data/safety/triage_examples/*.yml, the learned model's teaching set."""
+    folder = data_dir() / EXAMPLES_FOLDER
+    files = sorted(folder.glob("*.yml"))
+    if not files:
+        raise DataFileError(f"{folder}: no example files (*.yml)")
+    examples: List[Tuple[str, str]] = []
+    for path in files:
+        relative = f"{EXAMPLES_FOLDER}/{path.name}"
+        entries = require(load_yaml(relative), "examples", relative)
+        if not isinstance(entries, list):
+            raise DataFileError(f"{relative}: examples: expected a list of {{text, tier}}")
+        for index, entry in enumerate(entries):
+            where = f"{relative}: examples[{index}]"
+            text, tier = str(require(entry, "text", where)).strip(), str(require(entry, "tier", where))
+            if tier not in TIERS:
+                raise DataFileError(f"{where}: tier must be one of {', '.join(TIERS)}, not {tier!r}")
+            examples.append((text, tier))
+    return examples

@@ -1,9 +1,9 @@
 """How well the safety layer triages parents' messages (part of `make evaluate`).
 
 Each message of the triage sets opens a new conversation on the REST channel,
-as a parent would send it: the two development sets (tests/triage_dev/, written
-by people who had not seen the rules, then read and tuned on) and the sealed
-set (tests/heldout/triage_sealed/, never read). The tier the assistant gave is read from
+as a parent would send it: the three development sets (tests/triage_dev/,
+written by people who had not seen the rules, then read and tuned on) and the
+sealed set (tests/heldout/triage_sealed_v2/, never read). The tier the assistant gave is read from
 its replies (data/safety/triage.yml `tiers`: the first paragraph of each
 tier's domain response). In the matrix a message counts in its own tier when
 that tier's reply was among the replies, else in the most severe one shown. Prints the confusion
@@ -13,8 +13,9 @@ matrix by tier, recall and precision, and checks the targets:
   * at least 95% of urgent messages get the urgent advice or the emergency reply;
   * at most 1% of calm messages get the emergency or crisis reply.
 
-It also times the triage step itself (the rules and their context, in this
-process) on every message: the per-message cost the Rasa server pays.
+It also times the triage step itself (the rules, their context and the
+learned model, in this process) on every message: the per-message cost the
+Rasa server pays.
 
 Exits 1 when a target is missed on any of the sets.
 """
@@ -39,7 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: jdm_content is beside scripts/
 
 from evaluate import first_paragraph, normalise  # noqa: E402
+from rasa.shared.nlu.training_data.message import Message as RasaMessage  # noqa: E402
 
+from components.triage_guard import TriageGuard  # noqa: E402
 from jdm_content.triage import TIERS, load_triage  # noqa: E402
 from live_servers import running_servers, say  # noqa: E402
 
@@ -153,26 +156,48 @@ def write_errors(path: Path, outcomes: List[Dict[str, Any]]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def step_cost(messages: List[Message]) -> None:
-    """Milliseconds the triage step takes per message in this process: all of it, and its context part.
+def triage_guard() -> TriageGuard:
+    """The triage step as config.yml sets it up (the rules, their context and the learned model)."""
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    config = next(c for c in pipeline if c["name"].endswith("TriageGuard"))
+    return TriageGuard.create(config, None, None, None)
 
-    The context part is timed by judging each rule's words of the message again, as assess() does.
+
+def step_cost(messages: List[Message]) -> None:
+    """Milliseconds the triage step takes per message in this process: all of it, and two of its parts.
+
+    The parts are timed by doing their work again: the context of each rule's words, as assess()
+    judges them, and the learned model on each sentence (encoding included).
     """
-    triage = load_triage()
-    triage.assess(triage.correct_typos("warm-up: she can't breathe"))
-    total_ms, context_ms = [], []
-    for message in messages:
+    guard, triage = triage_guard(), load_triage()
+    vectors, model = guard.learned or (None, None)
+    total_ms, context_ms, learned_ms = [], [], []
+    for message in [messages[0], *messages]:  # the first warms the caches up
         start = time.perf_counter()
+        guard.process([RasaMessage(data={"text": message.text, "intent": {"name": "faq"}, "entities": []})])
+        total_ms.append(1000 * (time.perf_counter() - start))
         text = triage.correct_typos(message.text)
         findings = triage.assess(text).findings
-        total_ms.append(1000 * (time.perf_counter() - start))
         start = time.perf_counter()
         for finding in findings:
             triage.context.why_not(text, finding.match.span(), finding.rule.not_when, finding.rule.ignore_context)
         context_ms.append(1000 * (time.perf_counter() - start))
-    for name, times in (("triage step (typos, rules, context)", total_ms), ("its context part", context_ms)):
-        p95 = statistics.quantiles(times, n=20)[-1]
-        print(f"  {name} per message: mean {statistics.mean(times):.2f} ms, p95 {p95:.2f} ms, max {max(times):.1f} ms")
+        if vectors and model:
+            sentences = [text[s:e] for s, e in triage.context.sentences(text)]
+            start = time.perf_counter()
+            model.sentence_tiers(vectors(sentences), sentences, triage.learned_thresholds)
+            learned_ms.append(1000 * (time.perf_counter() - start))
+    parts = [
+        ("triage step (typos, rules, context, learned model)", total_ms[1:]),
+        ("its context part", context_ms[1:]),
+        ("its learned model (sentence vectors and tiers)", learned_ms[1:]),
+    ]
+    for name, times in parts:
+        if times:
+            p95 = statistics.quantiles(times, n=20)[-1]
+            print(
+                f"  {name} per message: mean {statistics.mean(times):.2f} ms, p95 {p95:.2f} ms, max {max(times):.1f} ms"
+            )
 
 
 def main() -> int:
@@ -181,7 +206,12 @@ def main() -> int:
     parser.add_argument(
         "--messages",
         nargs="+",
-        default=["tests/triage_dev/first_set", "tests/triage_dev/second_set", "tests/heldout/triage_sealed"],
+        default=[
+            "tests/triage_dev/first_set",
+            "tests/triage_dev/second_set",
+            "tests/triage_dev/third_set",
+            "tests/heldout/triage_sealed_v2",
+        ],
         help="folders of triage sets, each reported on its own",
     )
     parser.add_argument("--out", default="results/evaluation")
@@ -200,7 +230,8 @@ def main() -> int:
         write_errors(out / "triage_errors.txt", outcomes)
         missed = report(outcomes)
         step_cost(messages)
-        print(f"  outcomes in {out.relative_to(ROOT)}/triage.json, misses in triage_errors.txt")
+        shown = out.relative_to(ROOT) if out.is_relative_to(ROOT) else out
+        print(f"  outcomes in {shown}/triage.json, misses in triage_errors.txt")
         for reason in missed:
             print(f"FAIL ({folder}): {reason}")
         if not missed:

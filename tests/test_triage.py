@@ -240,10 +240,10 @@ def test_the_classifiers_emergency_stands_where_no_rule_has_words(guard: TriageG
     assert classified(guard, text, intent="emergency", runner_up="ask_support").get("intent")["name"] == "emergency"
 
 
-def test_the_classifiers_emergency_before_an_answerable_question_comes_first_then_the_answer(guard) -> None:
+def test_the_classifiers_emergency_guess_alone_does_not_decide(guard) -> None:
     message = classified(guard, "was it something i did? did i cause his jdm", "emergency", "faq")
     assert message.get("intent")["name"] == "faq"
-    assert care_notes(message) == ["emergency"]
+    assert care_notes(message) == []
 
 
 def test_a_figure_of_speech_silences_the_classifiers_emergency(guard: TriageGuard) -> None:
@@ -319,6 +319,8 @@ def edited(change: Any) -> Dict[str, Any]:
         (lambda d: d["context"].update(negated={"forward": ["no"], "max_scope": 0}), "max_scope: expected a whole"),
         (lambda d: d["context"].update(past=["(broken"]), "context.past[0]: not a valid pattern"),
         (lambda d: d.update(typo_tolerant=["mtx"]), "typo_tolerant: 'mtx' must be one word of 4 letters or more"),
+        (lambda d: d["learned"]["thresholds"].update(urgent=1.5), "learned.thresholds.urgent: expected a probability"),
+        (lambda d: d["learned"]["thresholds"].update(later=0.5), "learned.thresholds: expected a probability for"),
     ],
 )
 def test_a_broken_triage_file_gives_a_clear_error(change: Any, message: str) -> None:

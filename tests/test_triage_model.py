@@ -1,0 +1,116 @@
+"""The learned half of triage: it catches dangers told in words no rule lists, and only adds.
+
+These run the real trained model (models/triage, built by `make train` from
+data/safety/triage_examples/) and the real sentence encoder, as the Rasa
+server loads them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import List
+
+import numpy as np
+import pytest
+import yaml
+from rasa.shared.nlu.training_data.message import Message
+
+from components.sentence_vectors import SentenceVectors
+from components.triage_guard import TriageGuard
+from components.triage_model import TriageModel, TriageModelError, train
+from jdm_content.files import DataFileError
+from jdm_content.triage import TIERS, load_triage, load_triage_examples
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL_FOLDER = ROOT / "models" / "triage"
+SENTENCE_MODEL = ROOT / "models" / "minilm" / "all-MiniLM-L6-v2"
+
+# Dangers told in a parent's own words, which none of the table's rules lists.
+UNLISTED_DANGERS = [
+    ("he's gone a funny grey colour round his mouth and his chest is heaving", "emergency"),
+    ("his eyes have gone glassy and he just stares at me when I talk to him", "emergency"),
+]
+
+
+@pytest.fixture(scope="module")
+def guard() -> TriageGuard:
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    config = next(c for c in pipeline if c["name"].endswith("TriageGuard"))
+    return TriageGuard.create(config, None, None, None)  # type: ignore[arg-type]
+
+
+def reply_intent(guard: TriageGuard, text: str, intent: str = "faq") -> str:
+    message = Message(
+        data={
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.8},
+            "intent_ranking": [{"name": intent, "confidence": 0.8}, {"name": "greet", "confidence": 0.1}],
+            "entities": [],
+        }
+    )
+    return guard.process([message])[0].get("intent")["name"]
+
+
+@pytest.mark.parametrize("text, tier", UNLISTED_DANGERS)
+def test_a_danger_no_rule_lists_gets_its_tier_from_the_model(guard: TriageGuard, text: str, tier: str) -> None:
+    triage = load_triage()
+    assert triage.assess(triage.correct_typos(text)).tier == "none", "a rule lists it: choose another example"
+    assert reply_intent(guard, text) == tier
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The same danger, but in a past story, a what-if, a general question, someone else's.
+        "Two years ago he went a funny grey colour round his mouth and his chest was heaving. He's fine now, "
+        "can he do PE?",
+        "If she ever keeps staring into space and doesn't know who I am, what should I do?",
+        "A boy on our ward went grey round his mouth and his chest was heaving, does that happen in JDM?",
+    ],
+)
+def test_the_models_word_counts_only_for_the_child_now(guard: TriageGuard, text: str) -> None:
+    assert reply_intent(guard, text) == "faq"
+
+
+def test_the_model_never_lowers_a_rule(guard: TriageGuard) -> None:
+    # The model alone may call this calm; the breathing rule fires.
+    assert reply_intent(guard, "she is struggling to breathe") == "emergency"
+
+
+def test_the_saved_model_loads_and_answers_as_trained(tmp_path: Path) -> None:
+    vectors = SentenceVectors(SENTENCE_MODEL)
+    texts = ["her lips are blue and she can't breathe", "what sun cream is best", "I want to end it all"]
+    tiers = ["emergency", "none", "crisis"]
+    examples = texts * 2 + ["she has a temperature on methotrexate", "her rash is slowly spreading"]
+    labels = tiers * 2 + ["urgent", "soon"]
+    model = train(vectors(examples), examples, labels, c=10.0)
+    model.save(tmp_path, {"examples": len(examples)})
+    loaded = TriageModel.load(tmp_path)
+    assert np.allclose(loaded.probabilities(vectors(texts), texts), model.probabilities(vectors(texts), texts))
+    assert [TIERS[i] for i in loaded.probabilities(vectors(texts), texts).argmax(axis=1)] == tiers
+
+
+def test_a_missing_model_says_how_to_build_it(tmp_path: Path) -> None:
+    with pytest.raises(TriageModelError, match=re.escape("run `make train`")):
+        TriageModel.load(tmp_path)
+
+
+def test_the_built_model_has_learned_from_every_example_file() -> None:
+    info = yaml.safe_load((MODEL_FOLDER / "triage_model.json").read_text(encoding="utf-8"))
+    assert info["examples"] >= len(set(load_triage_examples())), "rebuild with `make train`"
+
+
+def test_a_broken_example_file_names_the_file_and_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "safety" / "triage_examples"
+    folder.mkdir(parents=True)
+    (folder / "mine.yml").write_text("examples:\n  - text: she is fine\n    tier: later\n", encoding="utf-8")
+    monkeypatch.setenv("JDM_DATA_DIR", str(tmp_path))
+    with pytest.raises(DataFileError, match=re.escape("mine.yml: examples[0]: tier must be one of")):
+        load_triage_examples()
+
+
+def test_every_example_has_a_known_tier_and_no_text_twice() -> None:
+    examples: List = load_triage_examples()
+    texts = [text.lower() for text, _ in examples]
+    assert len(texts) == len(set(texts)), "an example text appears twice in data/safety/triage_examples/"
