@@ -165,11 +165,16 @@ class TriageGuard(GraphComponent):
             for index, span in enumerate(self._triage.context.sentences(text))
             if not _judged_by_rules([f for f in assessment.findings if span[0] <= f.match.start() < span[1]])
             and not self._triage.about_a_childs_medicine(text[span[0] : span[1]])
+            # Set aside even for crisis, the most lenient tier: no need to encode it (the
+            # encoder is most of this step's cost; `make evaluate` prints it per sentence).
+            and self._triage.sentence_set_aside(text, index, CRISIS_INTENT) is None
         ]
+        if not judged:
+            return "none", None
         sentences = [text[s:e] for _, (s, e) in judged]
         tiers = model.sentence_tiers(vectors(sentences), sentences, self._triage.learned_thresholds)
         best: Tuple[str, Optional[Tuple[int, int]]] = ("none", None)
-        for (index, span), (tier, _) in zip(judged, tiers, strict=False):
+        for (index, span), (tier, _) in zip(judged, tiers, strict=True):
             if TIERS.index(tier) < TIERS.index(best[0]) and self._triage.sentence_set_aside(text, index, tier) is None:
                 best = (tier, span)
         return best

@@ -171,7 +171,7 @@ def step_cost(messages: List[Message]) -> None:
     """
     guard, triage = triage_guard(), load_triage()
     vectors, model = guard.learned or (None, None)
-    total_ms, context_ms, learned_ms = [], [], []
+    total_ms, context_ms, learned_ms, sentence_counts = [], [], [], []
     for message in [messages[0], *messages]:  # the first warms the caches up
         start = time.perf_counter()
         guard.process([RasaMessage(data={"text": message.text, "intent": {"name": "faq"}, "entities": []})])
@@ -187,11 +187,15 @@ def step_cost(messages: List[Message]) -> None:
             start = time.perf_counter()
             model.sentence_tiers(vectors(sentences), sentences, triage.learned_thresholds)
             learned_ms.append(1000 * (time.perf_counter() - start))
+            sentence_counts.append(len(sentences))
     parts = [
         ("triage step (typos, rules, context, learned model)", total_ms[1:]),
         ("its context part", context_ms[1:]),
         ("its learned model (sentence vectors and tiers)", learned_ms[1:]),
     ]
+    if learned_ms:
+        per_sentence = sum(learned_ms[1:]) / max(sum(sentence_counts[1:]), 1)
+        print(f"  the learned model per sentence (the encoder, on every sentence): {per_sentence:.2f} ms")
     for name, times in parts:
         if times:
             p95 = statistics.quantiles(times, n=20)[-1]
