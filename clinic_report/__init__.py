@@ -1,0 +1,6 @@
+"""The clinic's report of what families asked (`make report`): figures, masked questions, HTML.
+
+store.py reads the tracker store, conversations.py reads each conversation's
+events, figures.py counts, masking.py removes what identifies a family,
+grouping.py groups unanswered questions, page.py writes the HTML.
+"""
