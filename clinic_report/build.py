@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Pattern
 
 from clinic_report.conversations import Vocabulary, read_conversations
 from clinic_report.figures import SECONDS_PER_DAY, summarise, unanswered_questions
@@ -17,17 +17,22 @@ from jdm_content.knowledge import load_topics
 EDGE_PUNCTUATION = " .,;:!?¿¡-–—…'\"“”‘’()"
 
 
-def normalised(text: str) -> str:
-    """One form for wordings that differ only in case, spacing or the punctuation around them."""
-    return " ".join(text.lower().split()).strip(EDGE_PUNCTUATION)
+def normalised(text: str, filler: Pattern[str]) -> str:
+    """One form for wordings that differ only in case, spacing, punctuation or greetings around the question."""
+    text = " ".join(text.lower().split()).strip(EDGE_PUNCTUATION)
+    while True:
+        shorter = filler.sub("", text).strip(EDGE_PUNCTUATION)
+        if shorter == text or not shorter:
+            return text
+        text = shorter
 
 
-def masked_questions(questions: Counter) -> Counter:
+def masked_questions(questions: Counter, settings: ReportSettings) -> Counter:
     """The questions with what identifies a family masked, in one form; the same wording is counted together."""
     masked = load_masker().mask_all(questions)
     result: Counter = Counter()
     for text, count in questions.items():
-        result[normalised(masked[text])] += count
+        result[normalised(masked[text], settings.filler)] += count
     return result
 
 
@@ -49,6 +54,7 @@ def groups_summary(groups: List[Group], settings: ReportSettings) -> Dict[str, A
                 "nearest_topic": group.topic,
                 "nearest_topic_title": titles.get(group.topic, group.topic),
                 "similarity": group.similarity,
+                "topic_is_close": group.similarity >= settings.close_topic,
             }
             for group in shown[: settings.top_groups]
         ],
@@ -68,6 +74,18 @@ def build_report(
 ) -> Dict[str, Any]:
     """The JSON summary of the last `days` days of `store`."""
     settings = settings or load_report_settings()
+    own_encoder = encoder is None
+    encoder = encoder or SentenceEncoder()  # its processes load the model while the store is read
+    try:
+        return _build(store, days, now, settings, encoder)
+    finally:
+        if own_encoder:
+            encoder.close()
+
+
+def _build(
+    store: EventStore, days: int, now: Optional[float], settings: ReportSettings, encoder: SentenceEncoder
+) -> Dict[str, Any]:
     now = time.time() if now is None else now
     since = now - days * SECONDS_PER_DAY
     vocabulary = Vocabulary.load(settings.ending_intents)
@@ -75,11 +93,14 @@ def build_report(
     still_there = store.senders()
     conversations = {sender: turns for sender, turns in conversations.items() if sender in still_there}
     summary: Dict[str, Any] = {
-        "period": {"days": days, "from": time.strftime("%Y-%m-%d %H:%M", time.localtime(since)),
-                   "to": time.strftime("%Y-%m-%d %H:%M", time.localtime(now))},
+        "period": {
+            "days": days,
+            "from": time.strftime("%Y-%m-%d %H:%M", time.localtime(since)),
+            "to": time.strftime("%Y-%m-%d %H:%M", time.localtime(now)),
+        },
         **summarise(conversations, settings, since, now),
     }
-    questions = masked_questions(unanswered_questions(conversations))
-    groups = group_questions(questions, encoder or SentenceEncoder(), settings.group_similarity) if questions else []
+    questions = masked_questions(unanswered_questions(conversations), settings)
+    groups = group_questions(questions, encoder, settings.group_similarity)
     summary["unanswered"] = groups_summary(groups, settings)
     return summary

@@ -140,7 +140,12 @@ def _terms(entities: List[Dict[str, object]]) -> Tuple[Tuple[str, str], ...]:
 
 def day_of(timestamp: float) -> str:
     """The local calendar day of a timestamp, as the clinic's week runs."""
-    return time.strftime("%Y-%m-%d", time.localtime(timestamp))
+    return _day_of_minute(int(timestamp // 60))
+
+
+@lru_cache(maxsize=65536)
+def _day_of_minute(minute: int) -> str:
+    return time.strftime("%Y-%m-%d", time.localtime(minute * 60))
 
 
 class Conversation:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from jdm_content.directory import matching, recommend
 from jdm_content.fallback import load_fallback_texts
 from jdm_content.knowledge import load_terms, load_topics
+from jdm_content.triage import load_triage
 
 MODEL_META = {"model_id": "demo0000000000000000000000000000", "assistant_id": "jdm-parent-assistant"}
 EventRow = Tuple[str, str, float, Optional[str], Optional[str], str]  # sender, kind, timestamp, intent, action, data
@@ -37,7 +38,11 @@ def parse_data(text: str, intent: str, entities: Sequence[Dict[str, Any]] = (), 
     ranking = [{"name": intent, "confidence": 0.93}] + [{"name": f"other_{i}", "confidence": 0.007} for i in range(9)]
     chosen = topic or topics[0]
     return {
-        "intent": {"name": intent, "confidence": 0.93, "full_retrieval_intent_name": f"faq/{chosen}" if topic else None},
+        "intent": {
+            "name": intent,
+            "confidence": 0.93,
+            "full_retrieval_intent_name": f"faq/{chosen}" if topic else None,
+        },
         "entities": list(entities),
         "text": text,
         "message_id": uuid.uuid4().hex,
@@ -75,13 +80,24 @@ class Recorder:
         self.rows.append((self.sender, kind, self.clock, intent, action, json.dumps(event)))
 
     def action(self, name: str) -> None:
-        self._add("action", {"name": name, "policy": "RulePolicy", "confidence": 1.0, "action_text": None,
-                             "hide_rule_turn": True}, action=name)
+        self._add(
+            "action",
+            {"name": name, "policy": "RulePolicy", "confidence": 1.0, "action_text": None, "hide_rule_turn": True},
+            action=name,
+        )
 
-    def bot(self, text: str, response: Optional[str] = None, buttons: Optional[List[Dict]] = None, **values: Any) -> None:
+    def bot(
+        self, text: str, response: Optional[str] = None, buttons: Optional[List[Dict]] = None, **values: Any
+    ) -> None:
         metadata = {**({"utter_action": response, "template": response} if response else {}), **values, **MODEL_META}
-        data = {"elements": None, "quick_replies": None, "buttons": buttons, "attachment": None, "image": None,
-                "custom": None}
+        data = {
+            "elements": None,
+            "quick_replies": None,
+            "buttons": buttons,
+            "attachment": None,
+            "image": None,
+            "custom": None,
+        }
         self.clock += 0.01
         event = {"event": "bot", "timestamp": self.clock, "metadata": metadata, "text": text, "data": data}
         self.rows.append((self.sender, "bot", self.clock, None, None, json.dumps(event)))
@@ -96,12 +112,26 @@ class Recorder:
         self._add("session_started", {})
         self.action("action_listen")
 
-    def user(self, text: str, intent: str, entities: Sequence[Dict[str, Any]] = (), topic: Optional[str] = None) -> None:
-        """A parent's message; `gap` seconds after the assistant's last reply."""
+    def user(
+        self, text: str, intent: str, entities: Sequence[Dict[str, Any]] = (), topic: Optional[str] = None
+    ) -> None:
+        """A parent's message, 20 seconds after the assistant's last reply."""
         self.clock += 20.0
-        self._add("user", {"text": text, "parse_data": parse_data(text, intent, entities, topic),
-                           "input_channel": "rest", "message_id": uuid.uuid4().hex}, intent=intent)
+        self._add(
+            "user",
+            {
+                "text": text,
+                "parse_data": parse_data(text, intent, entities, topic),
+                "input_channel": "rest",
+                "message_id": uuid.uuid4().hex,
+            },
+            intent=intent,
+        )
         self._add("user_featurization", {"use_text_for_featurization": False})
+
+    def followup(self, name: str) -> None:
+        """An action's FollowupAction: the action it asks Rasa to run next."""
+        self._add("followup", {"name": name})
 
     def listen(self) -> None:
         self.action("action_listen")
@@ -130,16 +160,16 @@ class Turns:
         self.r.bot("You're welcome." if intent == "thank" else "Take care.", f"utter_{intent}")
         self.r.listen()
 
-    def faq(self, text: str, topic: str, care_note: Optional[str] = None, terms: Sequence[Tuple[str, str]] = ()) -> None:
+    def faq(
+        self, text: str, topic: str, care_note: Optional[str] = None, terms: Sequence[Tuple[str, str]] = ()
+    ) -> None:
         """A topic answered (action_answer_faq), after the tier's advice when the triage step marked one."""
         entities = [entity(label, value) for label, value in terms]
         if care_note:
             entities.append({**entity("care_note", care_note), "extractor": "TriageGuard"})
         self.r.user(text, "faq", entities, topic)
         if care_note:
-            self.r.bot("**Please call your child's care team.**", f"utter_triage_{care_note}"
-                       if care_note == "urgent" else "utter_tell_care_team_soon" if care_note == "soon"
-                       else "utter_emergency")
+            self.r.bot("**Please call your child's care team.**", load_triage().tier_responses[care_note])
         self.r.action("action_answer_faq")
         self.r.bot(_answer_text(topic), f"utter_faq/{topic}")
         self.r.slot("topic", topic)
@@ -149,14 +179,14 @@ class Turns:
         self.r.listen()
 
     def follow_up(self, text: str, kind: str = "why") -> None:
-        """"why?" after an answer: our own text, about the topic the conversation is on."""
+        """ "why?" after an answer: our own text, about the topic the conversation is on."""
         self.r.user(text, f"followup_{kind}")
         self.r.action("action_follow_up")
         self.r.bot("Because the immune system is calmed slowly.")
         self.r.listen()
 
     def term(self, text: str, label: str, value: str) -> None:
-        """"what is X?": the term's answer (and its topic), or "not covered" for a term without one."""
+        """ "what is X?": the term's answer (and its topic), or "not covered" for a term without one."""
         self.r.user(text, "ask_term", [entity(label, value)])
         self.r.action("action_explain_term")
         terms = load_terms()
@@ -190,7 +220,7 @@ class Turns:
         self.r.user(text, "nlu_fallback")
         self.r.action("action_jdm_fallback")
         self.r.bot(load_fallback_texts().again)
-        self.r._add("followup", {"name": "utter_offer_support"})
+        self.r.followup("utter_offer_support")
         self.r.action("utter_offer_support")
         self.r.bot("Would you like to see groups that help families?", "utter_offer_support")
         self.r.listen()
@@ -203,8 +233,9 @@ class Turns:
         self.r.bot("Here are some groups that may help your family.", "utter_support_intro_anywhere")
         for found in recommend(region or "other", need):
             organisation = found.organisation
-            self.r.bot("", "utter_contact_card", org_name=organisation.name, why=" ".join(found.reasons),
-                       contact="Phone: ...")
+            self.r.bot(
+                "", "utter_contact_card", org_name=organisation.name, why=" ".join(found.reasons), contact="Phone: ..."
+            )
         self.r.slot("region", region)
         self.r.slot("support_need", need)
         self.r.listen()
@@ -278,8 +309,13 @@ def _typo(text: str, rng: random.Random) -> str:
 def _question(template: str, rng: random.Random, names: Sequence[str]) -> str:
     text = template.replace("{child}", rng.choice(CHILDREN)).replace("{name}", rng.choice(names))
     if rng.random() < 0.04:
-        text += rng.choice([f", my name is {rng.choice(names)}", ", call me on 07700 900" + str(rng.randrange(100, 999)),
-                            f", {rng.choice(names)} was born on {rng.randrange(1, 28)}/0{rng.randrange(1, 9)}/2015"])
+        text += rng.choice(
+            [
+                f", my name is {rng.choice(names)}",
+                ", call me on 07700 900" + str(rng.randrange(100, 999)),
+                f", {rng.choice(names)} was born on {rng.randrange(1, 28)}/0{rng.randrange(1, 9)}/2015",
+            ]
+        )
     return _typo(rng.choice(OPENINGS) + text + rng.choice(ENDINGS), rng)
 
 
@@ -347,7 +383,7 @@ def write_rows(engine: sa.engine.Engine, batches: Iterator[List[EventRow]], per_
     count, pending = 0, []
     with engine.begin() as connection:
         for rows in batches:
-            pending += [dict(zip(keys, row)) for row in rows]
+            pending += [dict(zip(keys, row, strict=False)) for row in rows]
             count += 1
             if count % per_commit == 0:
                 connection.execute(statement, pending)
@@ -355,4 +391,3 @@ def write_rows(engine: sa.engine.Engine, batches: Iterator[List[EventRow]], per_
         if pending:
             connection.execute(statement, pending)
     return count
-

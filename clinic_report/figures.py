@@ -66,7 +66,7 @@ def terms(turns: List[TurnResult], limit: int) -> List[Dict[str, Any]]:
     return ranked
 
 
-def handoffs(turns: List[TurnResult], limit: int) -> Dict[str, Any]:
+def handoffs(turns: List[TurnResult]) -> Dict[str, Any]:
     shown = [turn for turn in turns if turn.organisations]
     ids = {organisation.name: organisation.id for organisation in directory().values()}
     needs = {need.id: need.name for need in matching().needs}
@@ -75,7 +75,8 @@ def handoffs(turns: List[TurnResult], limit: int) -> Dict[str, Any]:
     return {
         "total": len(shown),
         "by_organisation": [
-            {"organisation": ids.get(name), "name": name, "count": n} for name, n in _ranked(by_organisation, limit)
+            {"organisation": ids.get(name), "name": name, "count": n}
+            for name, n in _ranked(by_organisation, len(by_organisation))
         ],
         "by_need": [
             {"need": need, "name": needs.get(need, "no particular need stated"), "count": n}
@@ -99,7 +100,7 @@ def summarise(
         "terms": terms(turns, settings.top_terms),
         "answers": answers(turns),
         "triage": {tier: tiers[tier] for tier in RULE_TIERS},
-        "handoffs": handoffs(turns, settings.top_topics),
+        "handoffs": handoffs(turns),
         "endings": {ending: endings[ending] for ending in ENDINGS},
     }
 

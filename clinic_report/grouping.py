@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -28,33 +31,85 @@ from jdm_content.nlu import read_nlu_examples
 ENCODER_FOLDER = PROJECT_ROOT / "models" / "minilm" / "all-MiniLM-L6-v2"
 FAQ_PREFIX = "faq/"
 BATCH = 16  # on these machines the fastest per question (larger batches pad more and run slower)
+WORKER_SLICE = 512  # questions sent to a worker process at a time
+DIMENSIONS = 384  # all-MiniLM-L6-v2's sentence vector
 CACHE = PROJECT_ROOT / "var" / "report-cache" / "topic-centroids.npz"
 MAX_TOKENS = 128  # a question longer than this is compared by its beginning
 
 
-class SentenceEncoder:
-    """Texts -> unit-length sentence vectors, with the project's verified MiniLM."""
+class _Model:
+    """The tokenizer and the ONNX encoder, in one process."""
 
-    def __init__(self, folder: Path = ENCODER_FOLDER, threads: int = 1) -> None:
+    def __init__(self, folder: Path) -> None:
         from transformers import BertTokenizerFast
 
-        verify_folder(folder)
         self._tokenizer = BertTokenizerFast.from_pretrained(str(folder))
-        self._encode = load_encoder(folder, threads=threads)
+        self._encode = load_encoder(folder, threads=1)
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
-        # Similar lengths together: less padding to run through the model.
+        """Mean of the token vectors, unit length; texts of similar length together (less padding)."""
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        result = np.zeros((len(texts), 0), dtype=np.float32)
+        result = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         for start in range(0, len(order), BATCH):
             batch = [texts[i] for i in order[start : start + BATCH]]
             tokens = self._tokenizer(batch, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="np")
             mask = tokens["attention_mask"][..., None].astype(np.float32)
             mean = (self._encode(tokens["input_ids"], tokens["attention_mask"]) * mask).sum(axis=1) / mask.sum(axis=1)
-            if not result.shape[1]:
-                result = np.zeros((len(texts), mean.shape[1]), dtype=np.float32)
             result[order[start : start + BATCH]] = mean
         return result / np.maximum(np.linalg.norm(result, axis=1, keepdims=True), 1e-12)
+
+
+_worker_model: Optional[_Model] = None
+
+
+def _start_worker(folder: Path) -> None:
+    global _worker_model
+    _worker_model = _Model(folder)
+
+
+def _vectors_in_worker(texts: Sequence[str]) -> np.ndarray:
+    assert _worker_model is not None, "the worker's initializer loads the model"
+    return _worker_model.vectors(texts)
+
+
+class SentenceEncoder:
+    """Texts -> unit-length sentence vectors, with the project's verified MiniLM, on every core.
+
+    With several processes the model loads in each as soon as the encoder is
+    made, while the report is still reading the store.
+    """
+
+    def __init__(self, folder: Path = ENCODER_FOLDER, processes: Optional[int] = None) -> None:
+        verify_folder(folder)
+        self._processes = processes or os.cpu_count() or 1
+        self._model: Optional[_Model] = None
+        self._pool: Optional[ProcessPoolExecutor] = None
+        if self._processes == 1:
+            self._model = _Model(folder)
+            return
+        self._pool = ProcessPoolExecutor(
+            self._processes, mp_context=get_context("fork"), initializer=_start_worker, initargs=(folder,)
+        )
+        for _ in range(self._processes):
+            self._pool.submit(int)  # start every worker now: each loads the model meanwhile
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        if self._model is not None:
+            return self._model.vectors(texts)
+        assert self._pool is not None
+        # Shortest first, in slices dealt out to the workers: each slice pads little.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        slices = [order[start : start + WORKER_SLICE] for start in range(0, len(order), WORKER_SLICE)]
+        result = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        for indices, vectors in zip(
+            slices, self._pool.map(_vectors_in_worker, [[texts[i] for i in part] for part in slices]), strict=True
+        ):
+            result[indices] = vectors
+        return result
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
 
 
 @dataclass(frozen=True)

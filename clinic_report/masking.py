@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple, cast
 
 import tldextract
 from presidio_analyzer import EntityRecognizer, LocalRecognizer, PatternRecognizer, RecognizerResult
@@ -55,8 +55,9 @@ class NameRules:
     names: FrozenSet[str]
     english: FrozenSet[str]
     never: FrozenSet[str]
-    cues: Tuple[Tuple[str, ...], ...]
+    cues: FrozenSet[Tuple[str, ...]]  # lower-case word sequences
     titles: FrozenSet[str]  # as written: "Dr", "Mrs"
+    longest_cue: int
 
 
 class NameRecognizer(LocalRecognizer):
@@ -110,8 +111,8 @@ class NameRecognizer(LocalRecognizer):
         return lower in rules.names or lower not in rules.english
 
     def _after_cue(self, words: Sequence[re.Match], index: int) -> bool:
-        before = tuple(w.group().lower() for w in words[max(0, index - 3) : index])
-        return any(before[len(before) - len(cue) :] == cue for cue in self.rules.cues if len(cue) <= len(before))
+        before = tuple(w.group().lower() for w in words[max(0, index - self.rules.longest_cue) : index])
+        return any(before[-length:] in self.rules.cues for length in range(1, len(before) + 1))
 
 
 def _starts_sentence(text: str, words: Sequence[re.Match], index: int) -> bool:
@@ -127,7 +128,7 @@ def _strings(value: Any, where: str) -> List[str]:
 def _faker_names(locales: List[str], where: str) -> FrozenSet[str]:
     import importlib
 
-    names = set()
+    names: Set[str] = set()
     for locale in locales:
         try:
             provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
@@ -144,12 +145,16 @@ def _name_rules(data: Dict[str, Any]) -> NameRules:
     lexicon = load_lexicon()
     medical = {word for _, variant in lexicon.variants for word in _WORD.findall(variant)}
     medical |= {word.lower() for _, variant in lexicon.exact_variants for word in _WORD.findall(variant)}
+    cues = frozenset(
+        tuple(_WORD.findall(cue.lower())) for cue in _strings(require(names, "cues", where), f"{where}: cues")
+    )
     return NameRules(
         names=_faker_names(_strings(require(names, "faker_locales", where), f"{where}: faker_locales"), where),
         english=frozenset(ENGLISH_WORDS_FILE.read_text(encoding="utf-8").split()),
         never=frozenset(medical | {word.lower() for word in _strings(names.get("keep", []), f"{where}: keep")}),
-        cues=tuple(tuple(cue.lower().split()) for cue in _strings(require(names, "cues", where), f"{where}: cues")),
+        cues=cues,
         titles=frozenset(_strings(require(names, "titles", where), f"{where}: titles")),
+        longest_cue=max(len(cue) for cue in cues),
     )
 
 
@@ -165,7 +170,7 @@ def _library_recognizer(name: str, data: Dict[str, Any]) -> EntityRecognizer:
     found = getattr(presidio_recognizers, name, None)
     if not (isinstance(found, type) and issubclass(found, EntityRecognizer)):
         raise DataFileError(f"{MASKING_FILE}: library_recognizers: presidio-analyzer has no recogniser '{name}'")
-    return found()
+    return cast(Callable[[], EntityRecognizer], found)()  # presidio's own recognisers need no argument
 
 
 def _pattern_recognizer(record: Any, index: int) -> PatternRecognizer:
@@ -196,7 +201,8 @@ class Masker:
         for recognizer in self.recognizers:
             kinds = recognizer.supported_entities
             if PERSON in kinds or digits or (at and EMAIL in kinds):
-                found += recognizer.analyze(text, kinds, None) or []
+                # No NLP engine runs (no spaCy model): presidio's recognisers take None for its results.
+                found += recognizer.analyze(text, kinds, None) or []  # type: ignore[arg-type]
         return found
 
     def mask(self, text: str) -> str:

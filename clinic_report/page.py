@@ -26,11 +26,16 @@ ENDING_LABELS = {
     "silence_after_did_you_mean": "Silence after “did you mean…?”",
     "other": "Other (e.g. silence after an answer)",
 }
-TIER_LABELS = {"emergency": "Emergency", "crisis": "Crisis", "urgent": "Urgent (care team today)",
-               "soon": "Soon (care team within days)"}
+TIER_LABELS = {
+    "emergency": "Emergency",
+    "crisis": "Crisis",
+    "urgent": "Urgent (care team today)",
+    "soon": "Soon (care team within days)",
+}
 
-plt.rcParams.update({"svg.hashsalt": "jdm-report", "font.size": 10, "axes.spines.top": False,
-                     "axes.spines.right": False})
+plt.rcParams.update(
+    {"svg.hashsalt": "jdm-report", "font.size": 10, "axes.spines.top": False, "axes.spines.right": False}
+)
 
 
 def _image(figure: Any, description: str) -> str:
@@ -60,8 +65,9 @@ def per_day_chart(days: List[Dict[str, Any]]) -> str:
     figure, axes = plt.subplots(figsize=(9, 3))
     dates = [day["date"][5:] for day in days]
     axes.bar(dates, [day["messages"] for day in days], color="#9cc3e6", label="Messages")
-    axes.plot(dates, [day["conversations"] for day in days], color=ORANGE, marker="o", markersize=3,
-              label="Conversations")
+    axes.plot(
+        dates, [day["conversations"] for day in days], color=ORANGE, marker="o", markersize=3, label="Conversations"
+    )
     axes.legend(frameon=False, loc="upper left")
     step = max(1, len(dates) // 10)
     axes.set_xticks(range(0, len(dates), step))
@@ -76,10 +82,13 @@ def per_day_chart(days: List[Dict[str, Any]]) -> str:
 
 def _table(caption: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>" for row in rows
-    ) or f'<tr><td colspan="{len(headers)}">None in this period.</td></tr>'
-    return f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    body = (
+        "".join("<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>" for row in rows)
+        or f'<tr><td colspan="{len(headers)}">None in this period.</td></tr>'
+    )
+    return (
+        f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
 
 
 def _percent(rate: Any) -> str:
@@ -92,19 +101,22 @@ def _groups(unanswered: Dict[str, Any]) -> str:
         wordings = "".join(
             f"<li>{html.escape(w['text'])} <span class=\"count\">({w['count']})</span></li>" for w in group["wordings"]
         )
+        topic = html.escape(group["nearest_topic_title"]) if group["topic_is_close"] else "No topic is close"
         rows.append(
             f"<tr><td>{group['count']}</td><td><ul>{wordings}</ul></td>"
-            f"<td>{html.escape(group['nearest_topic_title'])} <span class=\"count\">({group['similarity']:.2f})</span>"
-            "</td></tr>"
+            f"<td>{topic} <span class=\"count\">({group['similarity']:.2f})</span></td></tr>"
         )
     body = "".join(rows) or '<tr><td colspan="3">No group of this size in this period.</td></tr>'
     notes = []
     if unanswered["groups_not_listed"]:
-        notes.append(f"{unanswered['groups_not_listed']} more groups ({unanswered['questions_not_listed']} questions) "
-                     "are in report.json.")
+        notes.append(
+            f"{unanswered['groups_not_listed']} smaller groups ({unanswered['questions_not_listed']} questions) are "
+            "not listed (top_groups in data/report/settings.yml)."
+        )
     notes.append(
         f"{unanswered['questions_in_small_groups']} questions in {unanswered['small_groups']} groups of fewer than "
-        f"{unanswered['min_group_size']} are counted but not shown: a question asked once or twice may be about one family."
+        f"{unanswered['min_group_size']} are counted but not shown: a question asked once or twice may be "
+        "about one family."
     )
     return (
         '<table class="groups"><caption>Questions not answered, near-duplicates grouped, most asked first</caption>'
@@ -121,9 +133,12 @@ h1{color:#0b5cad;margin-bottom:.2rem}h2{border-bottom:2px solid #0b5cad;padding-
 .period{color:#444}.cards{display:flex;flex-wrap:wrap;gap:1rem;margin:1rem 0;padding:0;list-style:none}
 .cards li{border:1px solid #c8d3e0;border-radius:.5rem;padding:.6rem 1rem;min-width:9rem}
 .cards strong{display:block;font-size:1.6rem;color:#0b5cad}
-table{border-collapse:collapse;margin:.8rem 0;width:100%}caption{text-align:left;font-weight:600;padding:.3rem 0}
+table{border-collapse:collapse;margin:.8rem 0;width:100%;table-layout:fixed}
+caption{text-align:left;font-weight:600;padding:.3rem 0}
+th,td,caption{overflow-wrap:anywhere}
 th,td{border-bottom:1px solid #d5d9de;text-align:left;padding:.35rem .5rem;vertical-align:top}
-td:first-child{white-space:nowrap}.groups ul{margin:0;padding-left:1.1rem}.count{color:#555}
+.groups th:first-child{width:4.5rem}.groups ul{margin:0;padding-left:1.1rem}.count{color:#555}
+@media (max-width:30rem){body{padding:.5rem}.cards li{min-width:0;flex:1 1 8rem}}
 img.chart{max-width:100%;height:auto;display:block;margin:.5rem 0}
 .note{background:#f3f6fa;border-left:4px solid #0b5cad;padding:.6rem 1rem}
 """
@@ -136,7 +151,9 @@ def render(summary: Dict[str, Any], demo: bool = False) -> str:
     outcome_pairs = [(OUTCOME_LABELS[key], answers[key]) for key in OUTCOME_LABELS]
     demo_note = (
         '<p class="note">These figures come from <strong>generated demo conversations</strong>, '
-        "not from families.</p>" if demo else ""
+        "not from families.</p>"
+        if demo
+        else ""
     )
     sections = [
         f"<h1>What families asked</h1><p class=\"period\">The last {period['days']} days: "
@@ -155,22 +172,39 @@ def render(summary: Dict[str, Any], demo: bool = False) -> str:
         "dates and hospital numbers are masked. Each group shows the FAQ topic it is nearest to: extend that "
         "answer, or add the wording as an example if it belongs there.</p>" + _groups(summary["unanswered"]),
         "<h2>Topics and terms asked most</h2>"
-        + bar_chart([(t["title"], t["count"]) for t in summary["topics"]],
-                    "Questions answered by topic: " + ", ".join(f"{t['title']} {t['count']}" for t in summary["topics"]))
-        + _table("Medicines, tests and signs named", ["Term", "Kind", "Messages"],
-                 [(t["name"], t["kind"], t["count"]) for t in summary["terms"]]),
+        + bar_chart(
+            [(t["title"], t["count"]) for t in summary["topics"]],
+            "Questions answered by topic: " + ", ".join(f"{t['title']} {t['count']}" for t in summary["topics"]),
+        )
+        + _table(
+            "Medicines, tests and signs named",
+            ["Term", "Kind", "Messages"],
+            [(t["name"], t["kind"], t["count"]) for t in summary["terms"]],
+        ),
         "<h2>Triage</h2><p>Messages that needed more than an answer, by tier (counts only).</p>"
-        + _table("Messages by triage tier", ["Tier", "Messages"],
-                 [(TIER_LABELS.get(tier, tier), count) for tier, count in summary["triage"].items()]),
+        + _table(
+            "Messages by triage tier",
+            ["Tier", "Messages"],
+            [(TIER_LABELS.get(tier, tier), count) for tier, count in summary["triage"].items()],
+        ),
         "<h2>Hand-offs to support organisations</h2>"
-        + _table("Contact cards shown, by organisation", ["Organisation", "Hand-offs"],
-                 [(o["name"], o["count"]) for o in handoffs["by_organisation"]])
-        + _table("Hand-offs by what the family needed", ["Need", "Hand-offs"],
-                 [(n["name"], n["count"]) for n in handoffs["by_need"]]),
+        + _table(
+            "Contact cards shown, by organisation",
+            ["Organisation", "Hand-offs"],
+            [(o["name"], o["count"]) for o in handoffs["by_organisation"]],
+        )
+        + _table(
+            "Hand-offs by what the family needed",
+            ["Need", "Hand-offs"],
+            [(n["name"], n["count"]) for n in handoffs["by_need"]],
+        ),
         "<h2>How conversations ended</h2>"
-        + bar_chart([(ENDING_LABELS[k], v) for k, v in summary["endings"].items()],
-                    "Conversations by how they ended: "
-                    + ", ".join(f"{ENDING_LABELS[k]} {v}" for k, v in summary["endings"].items()), GREY),
+        + bar_chart(
+            [(ENDING_LABELS[k], v) for k, v in summary["endings"].items()],
+            "Conversations by how they ended: "
+            + ", ".join(f"{ENDING_LABELS[k]} {v}" for k, v in summary["endings"].items()),
+            GREY,
+        ),
     ]
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'

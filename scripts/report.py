@@ -32,7 +32,9 @@ def parse_days(raw: str) -> int:
     try:
         days = int(raw.strip())
     except ValueError:
-        raise ReportError(f"DAYS must be a whole number of days, at least 1 (make report DAYS=7), not '{raw}'.") from None
+        raise ReportError(
+            f"DAYS must be a whole number of days, at least 1 (make report DAYS=7), not '{raw}'."
+        ) from None
     if days < 1:
         raise ReportError(f"DAYS must be at least 1, not {days}.")
     return days

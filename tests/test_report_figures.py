@@ -24,8 +24,8 @@ from clinic_report.demo import EventRow, Recorder, Turns, write_rows
 from clinic_report.page import render
 from clinic_report.settings import load_report_settings
 from clinic_report.store import EventStore, Row
-from jdm_content.knowledge import load_topics
 from conftest import ROOT, fresh_database
+from jdm_content.knowledge import load_topics
 from production import Settings, tracker_store_args
 
 DAY = 86400.0
@@ -48,26 +48,63 @@ def conversation(sender: str, days_ago: float, script: Any) -> List[EventRow]:
 def known_conversations() -> Dict[str, List[EventRow]]:
     """Six conversations in the last 30 days, one older, one the parent deletes."""
     return {
-        "family-alpha-0001": conversation("family-alpha-0001", 1, lambda t: (
-            t.greet(), t.faq("what does the rash look like", "rash"), t.follow_up("why?"),
-            t.term("what is methotrexate", "drug", "methotrexate"), t.small_talk("thank you", "thank"))),
-        "family-bravo-0002": conversation("family-bravo-0002", 1, lambda t: (
-            t.faq("does she need sun cream with a fever", "sun_protection", care_note="urgent"),
-            t.not_covered(SKI_TRIP), t.small_talk("bye", "goodbye"))),
+        "family-alpha-0001": conversation(
+            "family-alpha-0001",
+            1,
+            lambda t: (
+                t.greet(),
+                t.faq("what does the rash look like", "rash"),
+                t.follow_up("why?"),
+                t.term("what is methotrexate", "drug", "methotrexate"),
+                t.small_talk("thank you", "thank"),
+            ),
+        ),
+        "family-bravo-0002": conversation(
+            "family-bravo-0002",
+            1,
+            lambda t: (
+                t.faq("does she need sun cream with a fever", "sun_protection", care_note="urgent"),
+                t.not_covered(SKI_TRIP),
+                t.small_talk("bye", "goodbye"),
+            ),
+        ),
         "family-charlie-03": conversation("family-charlie-03", 2, lambda t: t.did_you_mean(SKI_TRIP + "?")),
-        "family-delta-0004": conversation("family-delta-0004", 2, lambda t: (
-            t.not_covered("Can my son go on the  school ski trip"),
-            t.support("we need support from other families", "uk", "families"))),
-        "family-echo-00005": conversation("family-echo-00005", 3, lambda t: (
-            t.emergency("he can't breathe"), t.crisis("i can't go on"),
-            t.faq("why lower steroids slowly, she is more tired", "steroid_taper", care_note="soon",
-                  terms=[("drug", "prednisolone")]))),
-        "family-foxtrot-06": conversation("family-foxtrot-06", 3, lambda t: (
-            t.did_you_mean("asdf"),
-            t.fallback_again("what about the thing Dr Okafor said, call me on 07700 900123"))),
+        "family-delta-0004": conversation(
+            "family-delta-0004",
+            2,
+            lambda t: (
+                t.not_covered("Can my son go on the  school ski trip"),
+                t.support("we need support from other families", "uk", "families"),
+            ),
+        ),
+        "family-echo-00005": conversation(
+            "family-echo-00005",
+            3,
+            lambda t: (
+                t.emergency("he can't breathe"),
+                t.crisis("i can't go on"),
+                t.faq(
+                    "why lower steroids slowly, she is more tired",
+                    "steroid_taper",
+                    care_note="soon",
+                    terms=[("drug", "prednisolone")],
+                ),
+            ),
+        ),
+        "family-foxtrot-06": conversation(
+            "family-foxtrot-06",
+            3,
+            lambda t: (
+                t.did_you_mean("asdf"),
+                t.fallback_again("what about the thing Dr Okafor said, call me on 07700 900123"),
+            ),
+        ),
         "family-golf-00007": conversation("family-golf-00007", 40, lambda t: t.faq("what is jdm", "what_is_jdm")),
-        "family-hotel-0008": conversation("family-hotel-0008", 1, lambda t: (
-            t.not_covered("my daughter Priya Raman needs a letter"), t.small_talk("thanks", "thank"))),
+        "family-hotel-0008": conversation(
+            "family-hotel-0008",
+            1,
+            lambda t: (t.not_covered("my daughter Priya Raman needs a letter"), t.small_talk("thanks", "thank")),
+        ),
     }
 
 
@@ -136,10 +173,12 @@ def writable(settings: Dict[str, Any]) -> DeletedWhileReading:
 
 
 @pytest.fixture(scope="module")
-def encoder() -> Any:
+def encoder() -> Iterator[Any]:
     from clinic_report.grouping import SentenceEncoder
 
-    return SentenceEncoder()
+    made = SentenceEncoder()
+    yield made
+    made.close()
 
 
 def report(settings: Dict[str, Any], encoder: Any, min_group_size: Optional[int] = None) -> Dict[str, Any]:
@@ -203,8 +242,14 @@ def test_the_report_only_reads(tmp_path: Path, encoder: Any) -> None:
 
 
 def run_report(*args: str, env: Optional[Dict[str, str]] = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "report.py"), *args], cwd=ROOT,
-                          env=env or dict(os.environ), capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "report.py"), *args],
+        cwd=ROOT,
+        env=env or dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.parametrize("days", ["", "abc", "0", "-3", "1.5"])
@@ -215,8 +260,9 @@ def test_a_bad_number_of_days_is_refused(days: str) -> None:
 
 def test_make_report_passes_days_and_demo() -> None:
     def dry(*args: str) -> str:
-        return subprocess.run(["make", "-n", "report", *args], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout
+        return subprocess.run(
+            ["make", "-n", "report", *args], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
 
     assert 'scripts/report.py --days "30"' in dry()
     assert 'scripts/report.py --days "7" --demo' in dry("DAYS=7", "DEMO=1")
