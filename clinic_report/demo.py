@@ -186,17 +186,13 @@ class Turns:
         self.r.listen()
 
     def term(self, text: str, label: str, value: str) -> None:
-        """ "what is X?": the term's answer (and its topic), or "not covered" for a term without one."""
+        """ "what is X?": the term's answer (data/knowledge/terms.yml), and its topic."""
         self.r.user(text, "ask_term", [entity(label, value)])
         self.r.action("action_explain_term")
-        terms = load_terms()
-        known = terms.by_id.get(value)
-        if known is None:
-            self.r.bot(terms.not_covered.replace("{name}", value))
-        else:
-            self.r.bot(known.answer)
-            if known.topic:
-                self.r.slot("topic", known.topic)
+        term = load_terms().by_id[value]
+        self.r.bot(term.answer)
+        if term.topic:
+            self.r.slot("topic", term.topic)
         self.r.listen()
 
     def not_covered(self, text: str) -> None:
