@@ -93,3 +93,26 @@ def test_the_page_shows_the_json_figures(opened: Dict[str, Any], summary: Dict[s
     assert f"{summary['handoffs']['total']}\nhand-offs" in text
     shown = summary["unanswered"]["groups"]
     assert shown and all(group["wordings"][0]["text"] in text for group in shown)
+
+
+def test_a_quiet_period_still_gives_a_readable_page(browser: Browser, tmp_path: Path) -> None:
+    """No conversation in the period: zeros and "none", not a broken page."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    db = tmp_path / "tracker.db"
+    SQLTrackerStore(dialect="sqlite", db=str(db)).engine.dispose()
+    reader = EventStore.open({"dialect": "sqlite", "db": str(db)})
+    try:
+        summary = build_report(reader, 7)
+    finally:
+        reader.close()
+    assert summary["totals"] == {"conversations": 0, "messages": 0} and summary["answers"]["answer_rate"] is None
+    path = tmp_path / "report.html"
+    path.write_text(render(summary), encoding="utf-8")
+    page = new_page(browser)
+    errors: List[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(path.as_uri())
+    assert errors == [] and "no questions" in page.locator("main").inner_text()
+    assert axe_violations(page) == []
+    page.context.close()
