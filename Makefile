@@ -25,12 +25,14 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
 
-.PHONY: help setup spacy language-model train run shell test test-tools validate lint pytest conversation-tests evaluate bench profile review signoff purge clean
+.PHONY: help setup spacy language-model train run shell test test-tools validate lint pytest conversation-tests evaluate bench profile review signoff purge report bench-report clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant and chat page (http://localhost:8080)"
 	@echo "make run PROFILE=production - PostgreSQL, Redis, several Rasa servers behind nginx (see the README)"
 	@echo "make purge DAYS=N - delete conversations whose last message is older than N days"
+	@echo "make report [DAYS=N] [DEMO=1] - results/report.html and .json: what families asked in the last N days (default 30); DEMO=1: on generated conversations"
+	@echo "make bench-report - how long make report takes on 100,000 generated conversations (goal: under a minute)"
 	@echo "make test   - every check: static checks, data validation, training, pytest, conversation tests"
 	@echo "make evaluate - cross-validation, held-out questions end to end, TF-IDF baseline, triage confusion matrix by tier (minutes)"
 	@echo "make bench  - speed under load: 1, 10 and 50 concurrent conversations, memory, cold start, default and production profiles (about 10 minutes)"
@@ -151,6 +153,14 @@ signoff: $(INSTALLED) $(SPACY_PIPELINE)
 # from the profile's tracker store (JDM_PROFILE=production: PostgreSQL).
 purge: $(INSTALLED)
 	@$(BIN)/python scripts/purge.py --days "$(DAYS)"
+
+# For clinic staff (scripts/report.py): what families asked, what went unanswered, where they were sent.
+# Reads the profile's tracker store read-only while the assistant runs. DEMO=1: generated conversations.
+report: $(INSTALLED) $(SPACY_PIPELINE) $(LANGUAGE_MODEL)
+	@$(BIN)/python scripts/report.py --days "$(or $(DAYS),30)" $(if $(DEMO),--demo)
+
+bench-report: $(INSTALLED) $(SPACY_PIPELINE) $(LANGUAGE_MODEL)
+	$(BIN)/python scripts/bench_report.py
 
 clean:
 	rm -rf $(VENV) node_modules models/spacy models/*.tar.gz models/jdm.train.json results var .rasa tests/artifacts .pytest_cache

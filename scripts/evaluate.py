@@ -50,6 +50,7 @@ from jdm_content.knowledge import (  # noqa: E402
     load_topics,
 )
 from jdm_content.lexicon import Lexicon, load_lexicon  # noqa: E402
+from jdm_content.nlu import read_nlu_examples  # noqa: E402
 from live_servers import running_servers, say  # noqa: E402
 
 E2E_BAR = 0.95
@@ -78,7 +79,6 @@ INTENTS = {
     "thank": "thank",
     "goodbye": "goodbye",
 }
-ENTITY = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")  # [text](entity) or [text]{...}
 
 
 # --- grading the assistant's replies -------------------------------------------------
@@ -214,19 +214,6 @@ def load_questions(path: Path) -> List[Question]:
 
 
 # --- the baseline --------------------------------------------------------------------
-
-
-def read_nlu_examples(paths: Iterable[Path]) -> List[Tuple[str, str]]:
-    """(example, intent) for every intent example in Rasa NLU YAML files, entity marks removed."""
-    examples = []
-    for path in paths:
-        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
-            if "intent" not in block:
-                continue  # synonyms, lookups, regexes
-            for line in str(block.get("examples", "")).splitlines():
-                if line.strip().startswith("- "):
-                    examples.append((ENTITY.sub(r"\1", line.strip()[2:].strip()), block["intent"]))
-    return examples
 
 
 def _whole_words(text: str) -> re.Pattern:

@@ -17,10 +17,8 @@ from pathlib import Path
 from typing import List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from production import ENDPOINTS as PRODUCTION_ENDPOINTS  # noqa: E402
-from production import ROOT, ProfileError, Settings  # noqa: E402
-
-sys.path.insert(1, str(ROOT))  # the tracker store class the endpoints name (components/)
+from production import ROOT  # noqa: E402
+from profile_store import StoreError, endpoints_path, sql_store_settings, sqlite_file_missing  # noqa: E402
 
 SECONDS_PER_DAY = 86400
 
@@ -42,54 +40,15 @@ def parse_days(raw: str) -> int:
     return days
 
 
-def endpoints_path(explicit: Optional[str]) -> Path:
-    """The endpoints file of the profile in use, with the production settings' defaults in the environment."""
-    profile = os.environ.get("JDM_PROFILE") or "default"
-    if profile not in ("default", "production"):
-        raise PurgeError(f"JDM_PROFILE must be default or production, not '{profile}'.")
-    os.environ.setdefault("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")
-    if explicit:
-        path = Path(explicit)
-    elif profile == "production":
-        path = PRODUCTION_ENDPOINTS
-    else:
-        path = ROOT / "endpoints.yml"
-    if profile == "production":
-        try:
-            for name, value in Settings.from_env(os.environ).server_env().items():
-                os.environ.setdefault(name, value)
-        except ProfileError as error:
-            raise PurgeError(str(error)) from None
-    return path
-
-
-def is_sql_store(kind: str) -> bool:
-    """Rasa's `type: SQL`, or a tracker store class (a module path) built on SQLTrackerStore."""
-    from rasa.core.tracker_store import SQLTrackerStore
-    from rasa.shared.utils.common import class_from_module_path
-
-    if kind.lower() == "sql":
-        return True
-    try:
-        found = class_from_module_path(kind)
-    except (ImportError, AttributeError, ValueError):
-        return False
-    return isinstance(found, type) and issubclass(found, SQLTrackerStore)
-
-
 def purge(endpoints: Path, days: int, dry_run: bool = False, now: Optional[float] = None) -> List[str]:
     """Delete (unless `dry_run`) every conversation whose last event is older than `days`; return their ids."""
     import sqlalchemy as sa
     from rasa.core.tracker_store import SQLTrackerStore
-    from rasa.utils.endpoints import read_endpoint_config
 
-    config = read_endpoint_config(str(endpoints), "tracker_store")
-    if config is None or not is_sql_store(str(config.type or "")):
-        raise PurgeError(f"{endpoints}: purging needs an SQL tracker store (type: SQL, or a subclass of it).")
-    kwargs = {k: v for k, v in config.kwargs.items() if k in ("dialect", "port", "db", "username", "password")}
-    if str(kwargs.get("dialect", "sqlite")) == "sqlite" and not Path(str(kwargs.get("db"))).exists():
+    settings = sql_store_settings(endpoints, "purging")
+    if sqlite_file_missing(settings):
         return []  # nothing stored yet; opening the store would create an empty file
-    store = SQLTrackerStore(host=config.url, **kwargs)
+    store = SQLTrackerStore(**settings)
     cutoff = (time.time() if now is None else now) - days * SECONDS_PER_DAY
     old = sa.text("SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff")
     try:
@@ -120,7 +79,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         endpoints = endpoints_path(args.endpoints).resolve()
         os.chdir(ROOT)  # endpoints.yml names the SQLite file relative to the project
         senders = purge(endpoints, days, dry_run=args.dry_run)
-    except PurgeError as error:
+    except (PurgeError, StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     verb = "would delete" if args.dry_run else "deleted"
