@@ -49,7 +49,10 @@ gives every message a random `message_id` and keeps it when the parent
 presses Retry. If the conversation already holds a message with that id
 (the first try was answered and stored, but the answer never reached the
 browser: a lost connection, a server killed between saving and replying),
-the stored answer is sent again and nothing is stored twice. The check runs
+the stored answer is sent again and nothing is stored twice. A stored answer
+that deleted the conversation deletes it again before it is sent (deleting
+is idempotent): the first try's deletion may have failed or never run, and
+the parent must not be told "deleted" while the rows stay. The check runs
 under the conversation's lock, so a retry that arrives while the first try
 is still being answered waits for it. The same id with a different text is
 refused (409). Without a `message_id` every request is a new message, as in
@@ -443,13 +446,15 @@ class GuardedRestInput(RestInput):
             collector = CollectingOutputChannel()
             try:
                 if await replay_if_answered(agent, chat, collector):
-                    logger.info("Sent a stored answer again for a message sent twice.")
-                    return response.json(collector.messages)
-                await on_new_message(
-                    UserMessage(
-                        chat.text, collector, chat.sender, input_channel=self.name(), message_id=chat.message_id
+                    # A stored "Done, deleted" is not the truth until the deletion below has run
+                    # again: the first try's may have failed, or its server died before it ran.
+                    logger.info("Answering a message sent twice with its stored answer.")
+                else:
+                    await on_new_message(
+                        UserMessage(
+                            chat.text, collector, chat.sender, input_channel=self.name(), message_id=chat.message_id
+                        )
                     )
-                )
             except Refusal as refusal:
                 logger.info("Refused a chat request: %s %s", refusal.status, refusal.code)
                 return refusal.response()

@@ -17,6 +17,11 @@ The two statements of every turn (the newest event id, and the new events
 written with it) run as plain SQL on a pooled connection: through the ORM
 session Rasa uses they cost more than the work they do (README, Performance).
 The rows are the ones Rasa's own store writes.
+
+On SQLite two things keep a deleted conversation deleted: the events table
+has AUTOINCREMENT, so row ids are never handed out again (a kept copy cannot
+match a later conversation's newest id), and `secure_delete` is on, so the
+deleted rows' bytes are overwritten in the file.
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ from __future__ import annotations
 import fcntl
 import itertools
 import json
+import sqlite3
 from collections import OrderedDict
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Text
@@ -53,6 +59,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             raise ValueError(f"tracker_store cache_size must be a whole number of 0 or more, not {cache_size!r}")
         with tables_created_one_process_at_a_time(kwargs):
             super().__init__(domain, **kwargs)
+            ids_never_reused(self.engine, self.SQLEvent.__table__)
+        wipe_deleted_rows(self.engine)
         self._cache_size = cache_size
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
         self._events = self.SQLEvent.__table__
@@ -148,6 +156,71 @@ def tables_created_one_process_at_a_time(settings: Dict[str, Any]) -> Iterator[N
     with open(beside, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         yield
+
+
+def ids_never_reused(engine: sa.engine.Engine, events: sa.Table) -> None:
+    """SQLite: rebuild the events table with AUTOINCREMENT if it has none (once per database file).
+
+    Without it SQLite gives a new row the largest id + 1, so after a deleted
+    conversation's rows were the newest, the next rows get their ids again and
+    another process's kept copy of the deleted conversation matches the
+    database's newest id once more: the deleted words would be served again.
+    PostgreSQL's sequence never hands out an id twice.
+    """
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return
+    rebuilt = sa.Table(
+        f"{events.name}_rebuilt",
+        sa.MetaData(),
+        *(sa.Column(c.name, c.type, nullable=c.nullable, primary_key=c.primary_key) for c in events.columns),
+        sqlite_autoincrement=True,
+    )
+    columns = ", ".join(c.name for c in events.columns)
+    with closing(sqlite3.connect(database, isolation_level=None)) as db:  # BEGIN and COMMIT are ours
+        if not needs_autoincrement(db, events.name):
+            return  # every start but the first: no write lock taken
+        db.execute("PRAGMA secure_delete = ON")  # the old table's pages are freed
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if not needs_autoincrement(db, events.name):  # another process rebuilt it meanwhile
+                db.execute("COMMIT")
+                return
+            db.execute(str(sa.schema.CreateTable(rebuilt).compile(dialect=engine.dialect)))
+            db.execute(f"INSERT INTO {rebuilt.name} ({columns}) SELECT {columns} FROM {events.name}")
+            db.execute(f"DROP TABLE {events.name}")
+            db.execute(f"ALTER TABLE {rebuilt.name} RENAME TO {events.name}")
+            for index in events.indexes:
+                db.execute(str(sa.schema.CreateIndex(index).compile(dialect=engine.dialect)))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+
+def needs_autoincrement(db: sqlite3.Connection, table: str) -> bool:
+    """Whether `table` exists without AUTOINCREMENT."""
+    row = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+    return row is not None and "AUTOINCREMENT" not in row[0].upper()
+
+
+def wipe_deleted_rows(engine: sa.engine.Engine) -> None:
+    """SQLite: `PRAGMA secure_delete` on every connection of `engine`, so deleted rows are overwritten.
+
+    Otherwise a forgotten or purged conversation's words stay in the file's
+    free pages until SQLite happens to reuse them. SQLite's own default is off
+    (Debian builds it on; other builds need the pragma).
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    sa.event.listen(engine, "connect", _secure_delete_on)
+    engine.dispose()  # connections opened before the listener (creating the tables) are not used again
+
+
+def _secure_delete_on(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA secure_delete = ON")
+    cursor.close()
 
 
 def event_row(sender_id: Text, event: Event) -> Dict[str, Any]:

@@ -175,29 +175,40 @@ def stop_servers(processes: Iterable[subprocess.Popen], timeout: float = 20) -> 
             process.wait()
 
 
-def served_endpoints(actions_url: str, tracker_db: Path) -> Dict[str, Any]:
-    """`make run`'s endpoints.yml with this action server and tracker store, so tests measure what runs."""
+def served_endpoints(
+    actions_url: str, tracker_db: Path, tracker_store: Optional[Dict[str, Any]] = None
+) -> Dict[str, Any]:
+    """`make run`'s endpoints.yml with this action server and tracker store, so tests measure what runs.
+
+    `tracker_store` replaces settings of the store (a PostgreSQL database instead of the SQLite file).
+    """
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
     endpoints["action_endpoint"]["url"] = f"{actions_url}/webhook"
     endpoints["tracker_store"]["db"] = str(tracker_db)
+    endpoints["tracker_store"].update(tracker_store or {})
     endpoints["lock_store"]["path"] = str(tracker_db.with_name("conversation.locks"))
     return endpoints
 
 
 @contextmanager
 def running_servers(
-    model: Path, workdir: Path, web: bool = True, env: Optional[Dict[str, str]] = None
+    model: Path,
+    workdir: Path,
+    web: bool = True,
+    env: Optional[Dict[str, str]] = None,
+    tracker_store: Optional[Dict[str, Any]] = None,
 ) -> Iterator[Servers]:
     """The trained `model` served with its own sqlite tracker store in `workdir`.
 
     Yields the base URLs {"rasa": ..., "actions": ...} and "web" (the chat page)
     when `web` is true; logs are left in `workdir`. Servers stop on exit.
-    `env` adds to the environment `make run` gives the servers.
+    `env` adds to the environment `make run` gives the servers; `tracker_store`
+    replaces settings of the tracker store (see served_endpoints).
     """
     ports = {name: free_port() for name in ["rasa", "actions"] + (["web"] if web else [])}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(yaml.safe_dump(served_endpoints(urls["actions"], workdir / "tracker.db")))
+    endpoints.write_text(yaml.safe_dump(served_endpoints(urls["actions"], workdir / "tracker.db", tracker_store)))
     server_env = {**os.environ, **SERVER_ENV, "SANIC_WORKERS": str(RASA_WORKERS), **(env or {})}
     # `python -m rasa`: the `rasa` console script may belong to another venv (copied venvs).
     rasa = [sys.executable, "-m", "rasa"]

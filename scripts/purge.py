@@ -45,10 +45,13 @@ def purge(endpoints: Path, days: int, dry_run: bool = False, now: Optional[float
     import sqlalchemy as sa
     from rasa.core.tracker_store import SQLTrackerStore
 
+    from components.cached_tracker_store import wipe_deleted_rows
+
     settings = sql_store_settings(endpoints, "purging")
     if sqlite_file_missing(settings):
         return []  # nothing stored yet; opening the store would create an empty file
     store = SQLTrackerStore(**settings)
+    wipe_deleted_rows(store.engine)  # SQLite: the purged words do not stay in the file's free pages
     cutoff = (time.time() if now is None else now) - days * SECONDS_PER_DAY
     old = sa.text("SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff")
     try:

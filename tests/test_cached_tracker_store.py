@@ -116,6 +116,36 @@ async def test_rows_deleted_behind_its_back_are_not_served_from_memory(tmp_path:
     assert await cached.retrieve("parent") is None
 
 
+async def test_a_conversation_deleted_by_another_process_is_never_served_again_from_memory(tmp_path: Path) -> None:
+    first, second = store(tmp_path / "t.db"), store(tmp_path / "t.db")  # two Rasa processes on one file
+    await say(first, "parent", "what is jdm")
+    await say(first, "parent", "my child's name is Sam")  # the first process keeps this conversation
+    delete_conversation(second, "parent")  # the Delete button, answered by the other process
+    # The same id starts again there with as many events: the same newest id, if SQLite gave ids out again.
+    await say(second, "parent", "hello")
+    await say(second, "parent", "is it catching")
+    tracker = await first.retrieve("parent")
+    assert tracker is not None and texts(tracker) == ["hello", "is it catching"]
+
+
+async def test_a_database_made_before_autoincrement_keeps_its_rows_and_never_reuses_ids(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    await say(SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(db)), "parent", "what is jdm")  # Rasa's own table
+    await say(SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(db)), "other", "is it catching")
+    with sqlite3.connect(db) as connection:
+        newest = connection.execute("SELECT max(id) FROM events").fetchone()[0]
+    cached = store(db)
+    assert await stored_texts(db, "parent") == ["what is jdm"]
+    assert await stored_texts(db, "other") == ["is it catching"]
+    delete_conversation(cached, "other")  # the newest rows
+    await say(cached, "other", "is it catching")
+    with sqlite3.connect(db) as connection:
+        ids = [row[0] for row in connection.execute("SELECT id FROM events WHERE sender_id = 'other'")]
+        indexes = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")]
+    assert min(ids) > newest
+    assert "ix_events_sender_id" in indexes  # Rasa's index on the conversation id, as before
+
+
 async def test_a_turn_that_failed_before_saving_leaves_no_trace(tmp_path: Path) -> None:
     cached = store(tmp_path / "t.db")
     await say(cached, "parent", "what is jdm")

@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 
@@ -83,6 +84,20 @@ def test_sqlite_purge_deletes_only_conversations_older_than_n_days(sqlite_store:
     assert "deleted 0 conversation(s)" in again.stdout
     assert run_purge("--days", "1", "--endpoints", str(endpoints), env=env).returncode == 0
     assert senders_in_sqlite(db) == {"new-conversation-1": 2, "new-conversation-2": 1}
+
+
+def test_the_purged_words_are_not_left_in_the_sqlite_file(sqlite_store: Tuple[Path, Path]) -> None:
+    endpoints, db = sqlite_store
+    phrase = f"quokka{uuid.uuid4().hex}"  # a word no other row holds
+    with sqlite3.connect(db) as connection:
+        connection.execute(
+            "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, ?, ?, ?)",
+            ("old-conversation-1", "user", time.time() - 90 * DAY, f'{{"event": "user", "text": "{phrase}"}}'),
+        )
+    assert phrase.encode() in db.read_bytes()
+    result = run_purge("--days", "30", "--endpoints", str(endpoints), env=dict(os.environ, JDM_PROFILE="default"))
+    assert result.returncode == 0 and "deleted 2 conversation(s)" in result.stdout, result.stderr
+    assert phrase.encode() not in db.read_bytes()
 
 
 @pytest.mark.parametrize("days", ["", "abc", "0", "-5", "2.5"])
