@@ -17,6 +17,9 @@ The two statements of every turn (the newest event id, and the new events
 written with it) run as plain SQL on a pooled connection: through the ORM
 session Rasa uses they cost more than the work they do (README, Performance).
 The rows are the ones Rasa's own store writes.
+
+Its database errors never quote the values of a statement (no message text,
+no conversation id in the log): see `engine_hiding_parameters`.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Text
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -53,6 +56,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             raise ValueError(f"tracker_store cache_size must be a whole number of 0 or more, not {cache_size!r}")
         with tables_created_one_process_at_a_time(kwargs):
             super().__init__(domain, **kwargs)
+        self.engine = engine_hiding_parameters(self.engine)  # type: ignore[has-type]  # untyped in Rasa
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self._cache_size = cache_size
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
         self._events = self.SQLEvent.__table__
@@ -128,6 +133,20 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     def evict(self, sender_id: Text) -> None:
         """Forget the kept tracker of `sender_id` (the conversation was deleted, or is read again)."""
         self._kept.pop(sender_id, None)
+
+
+def engine_hiding_parameters(engine: sa.engine.Engine) -> sa.engine.Engine:
+    """`engine`'s database, through an engine whose errors leave out the statement's values.
+
+    SQLAlchemy quotes the bound values (a parent's message, the conversation id)
+    in every database error, and Rasa logs those errors at ERROR level (a busy
+    SQLite, a PostgreSQL restart). Rasa builds its engine in
+    SQLTrackerStore.__init__ with no way to pass `hide_parameters`, so the store
+    swaps it for one that has it; creating the tables before needed no values.
+    """
+    url = engine.url
+    engine.dispose()
+    return sa.create_engine(url, hide_parameters=True, **create_engine_kwargs(url))
 
 
 @contextmanager

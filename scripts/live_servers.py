@@ -186,18 +186,26 @@ def served_endpoints(actions_url: str, tracker_db: Path) -> Dict[str, Any]:
 
 @contextmanager
 def running_servers(
-    model: Path, workdir: Path, web: bool = True, env: Optional[Dict[str, str]] = None
+    model: Path,
+    workdir: Path,
+    web: bool = True,
+    env: Optional[Dict[str, str]] = None,
+    tracker_store: Optional[Dict[str, Any]] = None,
 ) -> Iterator[Servers]:
     """The trained `model` served with its own sqlite tracker store in `workdir`.
 
     Yields the base URLs {"rasa": ..., "actions": ...} and "web" (the chat page)
     when `web` is true; logs are left in `workdir`. Servers stop on exit.
-    `env` adds to the environment `make run` gives the servers.
+    `env` adds to the environment `make run` gives the servers; `tracker_store`
+    replaces endpoints.yml's (e.g. endpoints.production.yml's PostgreSQL one).
     """
     ports = {name: free_port() for name in ["rasa", "actions"] + (["web"] if web else [])}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(yaml.safe_dump(served_endpoints(urls["actions"], workdir / "tracker.db")))
+    served = served_endpoints(urls["actions"], workdir / "tracker.db")
+    if tracker_store is not None:
+        served["tracker_store"] = tracker_store
+    endpoints.write_text(yaml.safe_dump(served))
     server_env = {**os.environ, **SERVER_ENV, "SANIC_WORKERS": str(RASA_WORKERS), **(env or {})}
     # `python -m rasa`: the `rasa` console script may belong to another venv (copied venvs).
     rasa = [sys.executable, "-m", "rasa"]
