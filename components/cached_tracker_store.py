@@ -22,6 +22,9 @@ On SQLite two things keep a deleted conversation deleted: the events table
 has AUTOINCREMENT, so row ids are never handed out again (a kept copy cannot
 match a later conversation's newest id), and `secure_delete` is on, so the
 deleted rows' bytes are overwritten in the file.
+
+Its database errors never quote the values of a statement (no message text,
+no conversation id in the log): see `engine_hiding_parameters`.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Text
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -59,6 +62,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             raise ValueError(f"tracker_store cache_size must be a whole number of 0 or more, not {cache_size!r}")
         with tables_created_one_process_at_a_time(kwargs):
             super().__init__(domain, **kwargs)
+            self.engine = engine_hiding_parameters(self.engine)  # type: ignore[has-type]  # untyped in Rasa
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
             ids_never_reused(self.engine, self.SQLEvent.__table__)
         wipe_deleted_rows(self.engine)
         self._cache_size = cache_size
@@ -136,6 +141,20 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     def evict(self, sender_id: Text) -> None:
         """Forget the kept tracker of `sender_id` (the conversation was deleted, or is read again)."""
         self._kept.pop(sender_id, None)
+
+
+def engine_hiding_parameters(engine: sa.engine.Engine) -> sa.engine.Engine:
+    """`engine`'s database, through an engine whose errors leave out the statement's values.
+
+    SQLAlchemy quotes the bound values (a parent's message, the conversation id)
+    in every database error, and Rasa logs those errors at ERROR level (a busy
+    SQLite, a PostgreSQL restart). Rasa builds its engine in
+    SQLTrackerStore.__init__ with no way to pass `hide_parameters`, so the store
+    swaps it for one that has it; creating the tables before needed no values.
+    """
+    url = engine.url
+    engine.dispose()
+    return sa.create_engine(url, hide_parameters=True, **create_engine_kwargs(url))
 
 
 @contextmanager

@@ -16,7 +16,8 @@ chosen by a hash of the conversation id:
 Waiting for another process is a poll every `poll_seconds` (two processes
 rarely get the same conversation at the same moment). A request that cannot
 get the lock within `lock_lifetime` seconds (Rasa's TICKET_LOCK_LIFETIME)
-gets a LockError instead of waiting for ever.
+gets a LockError instead of waiting for ever; it names the conversation by
+its tag (components/log_privacy.py), never its id, as it ends up in the log.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
 
+from components.log_privacy import conversation_tag
+
 DEFAULT_PATH = "var/conversation.locks"
 DEFAULT_POLL_SECONDS = 0.005
 # Offsets below 2**62: far from off_t's limit, and a clash of two ids (one
@@ -47,6 +50,11 @@ def lock_offset(conversation_id: Text) -> int:
     """The byte of the lock file that stands for `conversation_id`, the same in every process."""
     digest = hashlib.blake2b(conversation_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> (64 - OFFSET_BITS)
+
+
+def could_not_lock(conversation_id: Text) -> LockError:
+    """Rasa's LockError, naming the conversation by its tag: the channel logs it, and the id is a credential."""
+    return LockError(f"Could not acquire lock for conversation {conversation_tag(conversation_id)}.")
 
 
 @dataclass
@@ -107,12 +115,12 @@ class FileLockStore(LockStore):
             try:
                 await asyncio.wait_for(queue.lock.acquire(), timeout=lock_lifetime)
             except asyncio.TimeoutError:
-                raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.") from None
+                raise could_not_lock(conversation_id) from None
             try:
                 offset = lock_offset(conversation_id)
                 while not self._try_lock(offset):
                     if time.monotonic() >= deadline:
-                        raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+                        raise could_not_lock(conversation_id)
                     await asyncio.sleep(self.poll_seconds)
                 try:
                     yield TicketLock(conversation_id)

@@ -99,7 +99,8 @@ class NamedThingIntent(GraphComponent):
             labels = [str(e.get("entity")) for e in message.get(ENTITIES) or []]
             new_intent = self.intent_for(intent, labels, message.get(TEXT) or "")
             if new_intent and new_intent != intent:
-                logger.info("Named %s: intent %s set to %s", labels, intent, new_intent)
+                # DEBUG only: at INFO its timestamp beside the proxy's would say which address asked about what.
+                logger.debug("Named %s: intent %s set to %s", labels, intent, new_intent)
                 override_intent(message, new_intent, 1.0)
         return messages
 
