@@ -935,7 +935,7 @@ def production_settings(env: Mapping[str, str]) -> ProfileSettings:
 
     The database and Redis come from the same variables as the profile's (DB_HOST, REDIS_HOST, ...), but
     the bench writes to database `jdm_bench` and Redis database 2, never to the clinic's. All simulated
-    parents come from one address, so nginx's per-address rate limit is lifted.
+    parents come from one address, so nginx's per-address rate and connection limits are lifted.
     """
     return ProfileSettings.from_env(
         {
@@ -948,6 +948,7 @@ def production_settings(env: Mapping[str, str]) -> ProfileSettings:
             "WEB_PORT": str(free_port()),
             "NGINX_RATE_PER_SECOND": "100000",
             "NGINX_BURST": "100000",
+            "NGINX_CONNECTIONS_PER_CLIENT": "100000",
         }
     )
 

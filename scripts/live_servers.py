@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional
 
 import yaml
 
@@ -31,6 +31,15 @@ SERVER_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "O
 # Rasa processes on the Rasa port (Sanic workers), as `make run` starts them (RASA_WORKERS in scripts/run.sh).
 RASA_WORKERS = 2
 RASA_READY = b"Rasa server is up and running"  # each worker logs it once its model is loaded
+
+
+def action_server_env(env: Mapping[str, str]) -> Dict[str, str]:
+    """Where the action server listens: 127.0.0.1 unless ACTION_SERVER_HOST says otherwise.
+
+    It has no authentication, and rasa_sdk 3.6 (`rasa run actions` has no host
+    option) binds SANIC_HOST, by default 0.0.0.0: every interface.
+    """
+    return {"SANIC_HOST": env.get("ACTION_SERVER_HOST") or "127.0.0.1"}
 
 
 def free_port() -> int:
@@ -210,6 +219,7 @@ def running_servers(
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(yaml.safe_dump(served_endpoints(urls["actions"], workdir / "tracker.db", tracker_store)))
     server_env = {**os.environ, **SERVER_ENV, "SANIC_WORKERS": str(RASA_WORKERS), **(env or {})}
+    server_env.update(action_server_env(server_env))
     # `python -m rasa`: the `rasa` console script may belong to another venv (copied venvs).
     rasa = [sys.executable, "-m", "rasa"]
     commands = {
@@ -231,15 +241,15 @@ def running_servers(
     }
     if web:
         commands["rasa"] += ["--cors", urls["web"]]
+        # The page may talk to any local port: the browser tests also point the widget at a closed one.
         commands["web"] = [
             sys.executable,
-            "-m",
-            "http.server",
+            str(ROOT / "scripts" / "web_server.py"),
             str(ports["web"]),
             "--bind",
             "127.0.0.1",
-            "--directory",
-            str(ROOT / "web"),
+            "--rasa",
+            "http://127.0.0.1:*",
         ]
     servers = Servers(urls, workdir, commands, server_env)
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import grp
+import ipaddress
 import os
 import pwd
 import re
@@ -21,10 +22,12 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from live_servers import ROOT, SERVER_ENV, Servers, stop_servers, wait_for  # noqa: E402
+from web_server import page_headers  # noqa: E402
+
+from live_servers import ROOT, SERVER_ENV, Servers, action_server_env, stop_servers, wait_for  # noqa: E402
 
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 ENDPOINTS = ROOT / "endpoints.production.yml"
@@ -55,6 +58,17 @@ def _yes_no(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in ("false", "no", "0"):
         return False
     raise ProfileError(f"{name} must be true or false, not '{raw}'.")
+
+
+def _networks(env: Mapping[str, str], name: str) -> Tuple[str, ...]:
+    """Addresses or networks (10.0.0.0/8) separated by spaces or commas; a ProfileError names a wrong one."""
+    found = []
+    for raw in (env.get(name) or "").replace(",", " ").split():
+        try:
+            found.append(str(ipaddress.ip_network(raw, strict=False)))
+        except ValueError:
+            raise ProfileError(f"{name} must list IP addresses or networks (10.0.0.0/8), not '{raw}'.") from None
+    return tuple(found)
 
 
 def check_signoff(settings: Settings) -> str:
@@ -90,9 +104,15 @@ class Settings:
     redis_host: str
     redis_port: int
     redis_db: int
+    # Empty: Redis without a password (this machine's); deployments require one (deploy/).
+    redis_password: str
     rate: int
     burst: int
     max_body_bytes: int
+    # Requests in progress at once per client address (nginx limit_conn).
+    connections_per_client: int
+    # The TLS terminators or load balancers in front of nginx whose X-Forwarded-For is believed (none by default).
+    trusted_proxies: Tuple[str, ...]
     lock_lifetime: int
     # Refuse to start while any parent-facing text or triage rule is unsigned or changed since sign-off.
     require_signoff: bool
@@ -116,9 +136,12 @@ class Settings:
             redis_host=env.get("REDIS_HOST") or "127.0.0.1",
             redis_port=_whole(env, "REDIS_PORT", 6379),
             redis_db=_whole(env, "REDIS_DB", 1, low=0, high=15),
+            redis_password=env.get("REDIS_PASSWORD", ""),
             rate=_whole(env, "NGINX_RATE_PER_SECOND", 5, high=100000),
             burst=_whole(env, "NGINX_BURST", 20, low=0, high=100000),
             max_body_bytes=_whole(env, "JDM_MAX_BODY_BYTES", 16384, high=10_000_000),
+            connections_per_client=_whole(env, "NGINX_CONNECTIONS_PER_CLIENT", 10, high=100000),
+            trusted_proxies=_networks(env, "NGINX_TRUSTED_PROXIES"),
             lock_lifetime=_whole(env, "TICKET_LOCK_LIFETIME", 15, high=3600),
             require_signoff=_yes_no(env, "JDM_REQUIRE_SIGNOFF", False),
         )
@@ -138,10 +161,29 @@ class Settings:
             "REDIS_HOST": self.redis_host,
             "REDIS_PORT": str(self.redis_port),
             "REDIS_DB": str(self.redis_db),
+            "REDIS_PASSWORD": self.redis_password,
             # A server killed while holding a conversation's lock blocks that
             # conversation until the lock expires: Rasa's default is 60 s.
             "TICKET_LOCK_LIFETIME": str(self.lock_lifetime),
         }
+
+
+def real_ip_lines(trusted_proxies: Tuple[str, ...]) -> str:
+    """nginx's real-IP setting: behind trusted proxies each client's own address counts, not the proxy's.
+
+    Without it every parent behind a TLS terminator would share one address's
+    rate and connection limits; with it for an untrusted sender anyone could
+    pick their address by writing X-Forwarded-For.
+    """
+    if not trusted_proxies:
+        return "    # No trusted proxy (NGINX_TRUSTED_PROXIES): the connecting address is the client's."
+    lines = [f"    set_real_ip_from {proxy};" for proxy in trusted_proxies]
+    return "\n".join([*lines, "    real_ip_header X-Forwarded-For;", "    real_ip_recursive on;"])
+
+
+def nginx_header_lines(headers: Mapping[str, str]) -> str:
+    """`add_header` lines for the chat page (`always`: error pages get them too)."""
+    return "\n".join(f'            add_header {name} "{value}" always;' for name, value in headers.items())
 
 
 def nginx_config(settings: Settings, workdir: Path) -> str:
@@ -162,6 +204,10 @@ def nginx_config(settings: Settings, workdir: Path) -> str:
         "max_body_bytes": str(settings.max_body_bytes),
         "rate": str(settings.rate),
         "burst": str(settings.burst),
+        "connections": str(settings.connections_per_client),
+        "real_ip": real_ip_lines(settings.trusted_proxies),
+        # The widget talks to nginx itself (?server= this address): no other origin.
+        "security_headers": nginx_header_lines(page_headers([])),
         "upstream_servers": upstream,
     }
 
@@ -226,16 +272,20 @@ def tracker_store_args(settings: Settings) -> Dict[str, Any]:
 
 
 def check_redis(settings: Settings) -> None:
-    """Fail with a clear message if Redis does not answer."""
+    """Fail with a clear message if Redis does not answer or refuses REDIS_PASSWORD (rather than on the first turn)."""
     import redis  # type: ignore[import-untyped]
 
+    where = f"Redis at {settings.redis_host}:{settings.redis_port}"
+    client = redis.Redis(
+        host=settings.redis_host, port=settings.redis_port, password=settings.redis_password or None, socket_timeout=5
+    )
     try:
-        redis.Redis(host=settings.redis_host, port=settings.redis_port, socket_timeout=5).ping()
+        client.ping()
+    except (redis.exceptions.AuthenticationError, redis.exceptions.ResponseError) as error:
+        # Redis answered but refused us: a wrong, missing or unexpected password.
+        raise ProfileError(f"{where} refused the password in REDIS_PASSWORD: {error}") from None
     except redis.exceptions.RedisError as error:
-        raise ProfileError(
-            f"Redis at {settings.redis_host}:{settings.redis_port} did not answer: {error}. "
-            "Start it, or set REDIS_HOST and REDIS_PORT."
-        ) from None
+        raise ProfileError(f"{where} did not answer: {error}. Start it, or set REDIS_HOST and REDIS_PORT.") from None
 
 
 def check_nginx() -> None:
@@ -296,6 +346,7 @@ class Stack(Servers):
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             **settings.server_env(),
         }
+        server_env.update(action_server_env(server_env))
         super().__init__(urls, workdir, commands, server_env)
         self.settings = settings
 

@@ -10,6 +10,8 @@ HOST=${HOST:-127.0.0.1}
 RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 WEB_PORT=${WEB_PORT:-8080}
+# The action server has no authentication: loopback only unless ACTION_SERVER_HOST says otherwise.
+ACTION_SERVER_HOST=${ACTION_SERVER_HOST:-127.0.0.1}
 MODEL=${MODEL:-models/jdm.tar.gz}
 export ACTION_SERVER_URL=http://127.0.0.1:${ACTIONS_PORT}/webhook
 # Pages (origins) whose browsers may call the Rasa server, separated by spaces.
@@ -106,7 +108,8 @@ trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
 trap stop_all EXIT
 
-"$BIN/rasa" run actions --actions actions --port "$ACTIONS_PORT" &
+# rasa_sdk 3.6 has no host option: it binds SANIC_HOST (its own default: every interface).
+SANIC_HOST=$ACTION_SERVER_HOST "$BIN/rasa" run actions --actions actions --port "$ACTIONS_PORT" &
 pids+=($!)
 
 if [ "$mode" = shell ]; then
@@ -119,13 +122,15 @@ SANIC_WORKERS=$RASA_WORKERS "$BIN/rasa" run --model "$MODEL" --endpoints endpoin
   --interface "$HOST" --port "$RASA_PORT" --cors $CORS_ORIGINS "${api_args[@]}" &
 rasa_pid=$!
 pids+=("$rasa_pid")
-"$BIN/python" -m http.server "$WEB_PORT" --bind "$HOST" --directory web >var/web.log 2>&1 &
+# The chat page, with security headers and a Content-Security-Policy letting the widget talk to this Rasa server only.
+"$BIN/python" scripts/web_server.py "$WEB_PORT" --bind "$HOST" \
+  --rasa "http://localhost:$RASA_PORT" "http://127.0.0.1:$RASA_PORT" >var/web.log 2>&1 &
 pids+=($!)
 
 (
   # Ready means both servers answer: the first message of a conversation
   # already needs the action server (the disclaimer at session start).
-  for url in "http://$HOST:$ACTIONS_PORT/health" "http://$HOST:$RASA_PORT/"; do
+  for url in "http://$ACTION_SERVER_HOST:$ACTIONS_PORT/health" "http://$HOST:$RASA_PORT/"; do
     until "$BIN/python" -c "import urllib.request; urllib.request.urlopen('$url', timeout=2)" 2>/dev/null; do
       sleep 1
     done
@@ -135,7 +140,7 @@ pids+=($!)
   # The demo page talks to port 5005 unless told otherwise.
   [ "$RASA_PORT" = 5005 ] || page="$page/?server=http://localhost:$RASA_PORT"
   echo "  The JDM assistant is ready. Open the chat page: $page"
-  echo "  (Rasa server http://$HOST:$RASA_PORT, action server http://$HOST:$ACTIONS_PORT; Ctrl-C stops all)"
+  echo "  (Rasa server http://$HOST:$RASA_PORT, action server http://$ACTION_SERVER_HOST:$ACTIONS_PORT; Ctrl-C stops all)"
   echo
 ) &
 announcer=$!

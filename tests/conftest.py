@@ -26,6 +26,25 @@ def port_in_use(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def non_loopback_address() -> str:
+    """An IPv4 address of this machine other than 127.x (from `ip -4 addr`), to knock on from outside loopback."""
+    import subprocess
+
+    shown = subprocess.run(["ip", "-4", "-o", "addr", "show"], capture_output=True, text=True, check=True).stdout
+    for line in shown.splitlines():
+        address = line.split()[3].split("/")[0]
+        if not address.startswith("127."):
+            return address
+    skip_loudly("THIS MACHINE HAS NO NON-LOOPBACK IPv4 ADDRESS: what listens beyond loopback is not tested")
+
+
+def accepts(address: str, port: int) -> bool:
+    """Whether a TCP connection to address:port is accepted."""
+    with socket.socket() as sock:
+        sock.settimeout(5)
+        return sock.connect_ex((address, port)) == 0
+
+
 def ports_still_open(ports: Dict[str, int], wait_s: float = 20.0) -> List[str]:
     """The named ports something still listens on after up to `wait_s` seconds for them to close."""
     deadline = time.monotonic() + wait_s

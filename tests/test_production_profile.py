@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
@@ -27,7 +28,17 @@ from typing import Dict, Iterator, List, Tuple
 import pytest
 import yaml
 
-from conftest import MODEL, free_port, fresh_database, port_in_use, ports_still_open, say, two_free_ports
+from conftest import (
+    MODEL,
+    accepts,
+    free_port,
+    fresh_database,
+    non_loopback_address,
+    port_in_use,
+    ports_still_open,
+    say,
+    two_free_ports,
+)
 from production import NGINX, ProfileError, Settings, nginx_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
         ({"DB_PORT": "99999"}, "DB_PORT must be between 1 and 65535"),
         ({"DB_NAME": "jdm; drop"}, "DB_NAME must be letters, digits or '_'"),
         ({"JDM_REQUIRE_SIGNOFF": "maybe"}, "JDM_REQUIRE_SIGNOFF must be true or false, not 'maybe'"),
+        ({"NGINX_TRUSTED_PROXIES": "10.0.0.1 proxy.example"}, "NGINX_TRUSTED_PROXIES must list IP addresses"),
     ],
 )
 def test_a_wrong_setting_is_named(env: Dict[str, str], complaint: str) -> None:
@@ -63,12 +75,16 @@ class Stub(BaseHTTPRequestHandler):
     """A Rasa server stand-in that says which one it is and counts what reaches it."""
 
     seen: List[Tuple[int, int]] = []
+    # A message containing "slow" is answered only once this is set: a request in progress.
+    released = threading.Event()
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
         length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
+        body = self.rfile.read(length)
         port = self.server.server_address[1]
         Stub.seen.append((port, length))
+        if b"slow" in body:
+            Stub.released.wait(timeout=30)
         body = json.dumps([{"text": f"from {port}"}]).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -81,7 +97,8 @@ class Stub(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def nginx_in_front_of_stubs(tmp_path: Path) -> Iterator[Tuple[str, List[int]]]:
+def nginx_in_front_of_stubs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Tuple[str, List[int]]]:
+    """nginx rendered from the template before two stub servers; `request.param` adds settings."""
     if not os.access(NGINX, os.X_OK):
         pytest.fail(f"nginx is missing at {NGINX}: apt-get install nginx (make test-tools installs it)")
     first = two_free_ports()
@@ -92,6 +109,7 @@ def nginx_in_front_of_stubs(tmp_path: Path) -> Iterator[Tuple[str, List[int]]]:
             "NGINX_RATE_PER_SECOND": "2",
             "NGINX_BURST": "4",
             "JDM_MAX_BODY_BYTES": "2048",
+            **getattr(request, "param", {}),
         }
     )
     stubs = [ThreadingHTTPServer(("127.0.0.1", port), Stub) for port in settings.rasa_ports()]
@@ -114,8 +132,10 @@ def nginx_in_front_of_stubs(tmp_path: Path) -> Iterator[Tuple[str, List[int]]]:
                 assert time.monotonic() < deadline and nginx.poll() is None, "nginx did not start"
                 time.sleep(0.1)
         Stub.seen = []
+        Stub.released.clear()
         yield url, settings.rasa_ports()
     finally:
+        Stub.released.set()
         nginx.terminate()
         nginx.wait(timeout=10)
         for stub in stubs:
@@ -123,8 +143,9 @@ def nginx_in_front_of_stubs(tmp_path: Path) -> Iterator[Tuple[str, List[int]]]:
             stub.server_close()
 
 
-def post(url: str, body: bytes, path: str = "/webhooks/rest/webhook") -> int:
-    request = urllib.request.Request(f"{url}{path}", data=body, headers={"Content-Type": "application/json"})
+def post(url: str, body: bytes, path: str = "/webhooks/rest/webhook", forwarded_for: str = "") -> int:
+    headers = {"Content-Type": "application/json", **({"X-Forwarded-For": forwarded_for} if forwarded_for else {})}
+    request = urllib.request.Request(f"{url}{path}", data=body, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status
@@ -159,6 +180,55 @@ def test_nginx_passes_the_widgets_delete_request_on(nginx_in_front_of_stubs: Tup
     assert post(url, json.dumps({"sender": f"nginx-{uuid.uuid4()}"}).encode(), path="/webhooks/rest/forget") == 200
     assert len(Stub.seen) == 1, "the delete request must reach a Rasa server"
     assert post(url, b"{}", path="/webhooks/rest/forgetful") == 404
+
+
+@pytest.mark.parametrize("nginx_in_front_of_stubs", [{"NGINX_CONNECTIONS_PER_CLIENT": "2"}], indirect=True)
+def test_nginx_caps_the_requests_one_client_has_in_progress(nginx_in_front_of_stubs: Tuple[str, List[int]]) -> None:
+    url, _ = nginx_in_front_of_stubs
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        held = [pool.submit(post, url, message("slow")) for _ in range(2)]
+        deadline = time.monotonic() + 10
+        while len(Stub.seen) < 2:
+            assert time.monotonic() < deadline, "the two slow requests never reached the servers"
+            time.sleep(0.05)
+        assert post(url, message("hello")) == 429, "a third request in progress from the same address"
+        assert len(Stub.seen) == 2
+        Stub.released.set()
+        assert [future.result() for future in held] == [200, 200]
+    assert post(url, message("hello")) == 200, "once the slow ones end, the client is served again"
+
+
+def exhaust_then_ask(url: str, forwarded_for: str, other: str) -> int:
+    """Exhaust one forwarded address's rate, then the status of one request forwarded for `other`."""
+    statuses = [post(url, message("hello"), forwarded_for=forwarded_for) for _ in range(12)]
+    assert 429 in statuses, statuses
+    return post(url, message("hello"), forwarded_for=other)
+
+
+@pytest.mark.parametrize("nginx_in_front_of_stubs", [{"NGINX_TRUSTED_PROXIES": "127.0.0.1"}], indirect=True)
+def test_behind_a_trusted_proxy_each_parent_has_their_own_limits(
+    nginx_in_front_of_stubs: Tuple[str, List[int]], tmp_path: Path
+) -> None:
+    url, _ = nginx_in_front_of_stubs
+    assert exhaust_then_ask(url, "203.0.113.5", "203.0.113.6") == 200, "another parent behind the same proxy"
+    assert "203.0.113.5 [" in (tmp_path / "nginx-access.log").read_text()
+
+
+def test_forwarded_addresses_are_ignored_unless_the_proxy_is_trusted(
+    nginx_in_front_of_stubs: Tuple[str, List[int]], tmp_path: Path
+) -> None:
+    url, _ = nginx_in_front_of_stubs
+    # Otherwise anyone could escape their limits by writing a new X-Forwarded-For each time.
+    assert exhaust_then_ask(url, "203.0.113.5", "203.0.113.6") == 429
+    assert "203.0.113.5" not in (tmp_path / "nginx-access.log").read_text()
+
+
+def test_the_chat_page_is_served_with_security_headers(nginx_in_front_of_stubs: Tuple[str, List[int]]) -> None:
+    url, _ = nginx_in_front_of_stubs
+    with urllib.request.urlopen(f"{url}/", timeout=5) as page:
+        assert page.headers["X-Content-Type-Options"] == "nosniff"
+        policy = page.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "connect-src 'self';" in policy and "unsafe" not in policy
 
 
 def test_run_sh_refuses_an_unknown_profile() -> None:
@@ -236,6 +306,7 @@ def test_the_production_profile_starts_answers_through_nginx_and_stops_on_sigter
         sender = f"profile-{uuid.uuid4()}"
         replies = say(nginx, sender, "hello")
         assert any("not medical advice" in reply.get("text", "") for reply in replies), "".join(lines)
+        assert not accepts(non_loopback_address(), ports["ACTIONS_PORT"]), "the action server is open to the network"
         import psycopg2
 
         with (
@@ -268,7 +339,7 @@ def test_docker_compose_and_helm_set_the_profiles_variables() -> None:
         assert not missing, f"docker compose service {service} lacks {missing}"
     values = yaml.safe_load((ROOT / "deploy" / "helm" / "values.yaml").read_text())
     # Set by the chart itself when it installs PostgreSQL and Redis (its values.yaml says so).
-    from_chart = {"DB_HOST", "DB_PORT", "DB_USER", "DB_PASSWORD", "REDIS_HOST", "REDIS_PORT"}
+    from_chart = {"DB_HOST", "DB_PORT", "DB_USER", "DB_PASSWORD", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD"}
     assert values["postgresql"]["install"] and values["redis"]["install"]
     ours = {entry["name"] for entry in values["extraEnv"]}
     # The action URL is the chart's own (rasa-action-server.install).
@@ -286,11 +357,14 @@ def test_docker_compose_and_helm_set_the_profiles_variables() -> None:
 def test_the_compose_nginx_keeps_the_profiles_limits() -> None:
     rendered = nginx_config(Settings.from_env({}), Path("/tmp/x"))
     compose = (ROOT / "deploy" / "nginx.compose.conf").read_text()
-    for directive in ("client_max_body_size", "limit_req zone", "limit_req_zone", "proxy_next_upstream"):
+    directives = ("client_max_body_size", "limit_req zone", "limit_req_zone", "proxy_next_upstream")
+    for directive in (*directives, "limit_conn_zone", "limit_conn ", "limit_conn_status"):
         line = next(x.strip() for x in rendered.splitlines() if x.strip().startswith(directive))
         if directive == "limit_req_zone":
             line = line.split("rate=")[1]
         assert line in compose, f"deploy/nginx.compose.conf differs from the template: {line}"
+    headers = [x.strip() for x in rendered.splitlines() if x.strip().startswith("add_header")]
+    assert len(headers) >= 5 and all(line in compose for line in headers), "the chat page's security headers"
 
 
 def test_nginx_workers_run_as_whoever_starts_the_profile() -> None:

@@ -16,7 +16,7 @@ from typing import Dict, Iterator, List
 
 import pytest
 
-from conftest import MODEL, free_port, port_in_use, ports_still_open, say
+from conftest import MODEL, accepts, free_port, non_loopback_address, port_in_use, ports_still_open, say
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,6 +93,11 @@ def test_sigterm_stops_every_server_it_started() -> None:
         assert any("not medical advice" in reply.get("text", "") for reply in replies), str(output)
         with urllib.request.urlopen(f"http://127.0.0.1:{ports['web']}/", timeout=5) as page:
             assert page.status == 200
+            # The widget may send messages to this Rasa server and nowhere else.
+            rasa = f"http://localhost:{ports['rasa']} http://127.0.0.1:{ports['rasa']};"
+            assert f"connect-src 'self' {rasa}" in page.headers["Content-Security-Policy"]
+        # The action server (no authentication) is not reachable from the network.
+        assert not accepts(non_loopback_address(), ports["actions"]), str(output)
         # Rasa's HTTP API is off by default: nobody can read conversations through it.
         assert http_status(f"http://127.0.0.1:{ports['rasa']}/conversations/{sender}/tracker") == 404
         process.send_signal(signal.SIGTERM)

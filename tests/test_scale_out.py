@@ -64,9 +64,10 @@ def settings_for_test() -> Settings:
         RASA_PORT=str(two_free_ports()),
         ACTIONS_PORT=str(free_port()),
         WEB_PORT=str(free_port()),
-        # One test client sends for 50 parents from one address: lift the per-client limit.
+        # One test client sends for 50 parents from one address: lift the per-client limits.
         NGINX_RATE_PER_SECOND="10000",
         NGINX_BURST="10000",
+        NGINX_CONNECTIONS_PER_CLIENT="10000",
     )
     return Settings.from_env(env)
 
