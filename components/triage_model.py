@@ -4,8 +4,8 @@ The clinician's rules (data/safety/triage.yml) catch the words they list; a
 frightened parent describes the same danger in words no list holds ("he's
 gone a grey colour round his mouth"). A logistic regression reads each
 sentence's MiniLM vector (what it means) and its word and character n-grams
-(the words themselves; they lifted the first sealed set's emergency recall
-and lowered its calm false alarms over the vector alone: README, Safety),
+(the words themselves; chosen on the development sets over the vector
+alone, by scripts not kept: README, Safety),
 trained on the tier-labelled examples of data/safety/triage_examples/ and the
 rules' own `fires` examples. It only adds: components/triage_guard.py lets
 it raise a message's tier where the sentence describes the child now, never
