@@ -172,7 +172,9 @@ class TriageGuard(GraphComponent):
         if not judged:
             return "none", None
         sentences = [text[s:e] for _, (s, e) in judged]
-        tiers = model.sentence_tiers(vectors(sentences), sentences, self._triage.learned_thresholds)
+        tiers = model.sentence_tiers(
+            vectors(sentences), sentences, self._triage.learned_thresholds, self._triage.learned_may_say
+        )
         best: Tuple[str, Optional[Tuple[int, int]]] = ("none", None)
         for (index, span), (tier, _) in zip(judged, tiers, strict=True):
             if TIERS.index(tier) < TIERS.index(best[0]) and self._triage.sentence_set_aside(text, index, tier) is None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
@@ -72,15 +72,22 @@ class TriageModel:
         return exp / exp.sum(axis=1, keepdims=True)
 
     def sentence_tiers(
-        self, vectors: np.ndarray, sentences: Sequence[str], thresholds: Dict[str, float]
+        self,
+        vectors: np.ndarray,
+        sentences: Sequence[str],
+        thresholds: Dict[str, float],
+        may_say: Callable[[str, str], bool] = lambda tier, sentence: True,
     ) -> List[Tuple[str, float]]:
-        """Per sentence, the most severe tier whose probability reaches its threshold ("none" if none does)."""
+        """Per sentence, the most severe tier whose probability reaches its threshold ("none" if none does).
+
+        `may_say(tier, sentence)` can veto a tier for a sentence (triage.yml `learned.only_with`).
+        """
         result = []
-        for row in self.probabilities(vectors, sentences):
+        for sentence, row in zip(sentences, self.probabilities(vectors, sentences), strict=True):
             chosen = ("none", float(row[TIERS.index("none")]))
             for tier in RULE_TIERS:
                 probability = float(row[TIERS.index(tier)])
-                if tier in thresholds and probability >= thresholds[tier]:
+                if tier in thresholds and probability >= thresholds[tier] and may_say(tier, sentence):
                     chosen = (tier, probability)
                     break
             result.append(chosen)

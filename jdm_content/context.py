@@ -127,8 +127,8 @@ class Context:
         sentences = self.sentences(text)
         index = next((i for i, (s, e) in enumerate(sentences) if s <= match[0] < e), len(sentences) - 1)
         start, end = sentences[index]
-        sentence = text[start:end]
         local = (match[0] - start, min(match[1], end) - start)
+        sentence = _without_asides(text[start:end], local)
         if any(_overlaps(m.span(), local) for p in self.figurative for m in p.finditer(sentence)):
             return "figurative"
         if any(_overlaps(m.span(), local) for p in not_when for m in p.finditer(sentence)):
@@ -145,11 +145,23 @@ class Context:
             return "past"
         return reason
 
+    def refers_back_to_told(self, text: str, match: Span) -> bool:
+        """The words are a definite mention ("the seizure", "that old seizure") in a sentence not about now.
+
+        Said after the same danger was told as past or about someone else, it is that one again.
+        """
+        start, end = next(((s, e) for s, e in self.sentences(text) if s <= match[0] < e), self.sentences(text)[-1])
+        return bool(_DEFINITE_BEFORE.search(text[start : match[0]])) and not self._speaks_of_now(text[start:end])
+
     def told_in_past(self, text: str, match: Span) -> bool:
-        """The words are told in a past form with no word of now ("the ambulance came")."""
+        """The words are told in a past form with no word of now in their clause ("the ambulance came
+        and took him, and now she's scared")."""
         sentences = self.sentences(text)
         start, end = next(((s, e) for s, e in sentences if s <= match[0] < e), sentences[-1])
-        return self._told_in_past(text[start:end], (match[0] - start, min(match[1], end) - start))
+        sentence, local = text[start:end], (match[0] - start, min(match[1], end) - start)
+        clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(sentence, 0, local[0])), default=0)
+        clause = _clause(sentence, local)
+        return self._told_in_past(clause, (local[0] - clause_start, local[1] - clause_start))
 
     def _told_in_past(self, sentence: str, local: Span) -> bool:
         return self._has_form(self.past_forms, sentence, local, after=2) and not (
@@ -170,6 +182,13 @@ class Context:
             for modifier in doc.ents[0]._.modifiers
             if not (target.start <= modifier.modifier_span[0] and modifier.modifier_span[1] <= target.end)
         }
+        # Who it happened to may overlap the words ("my sister's little boy got into her tablets"),
+        # where ConText does not look.
+        if any(
+            m.category == "FAMILY" and m.modifier_span[0] < target.end and target.start < m.modifier_span[1]
+            for m in doc._.context_graph.modifiers
+        ):
+            categories.add("FAMILY")
         return next(
             (reason for category, reason in REASONS.items() if category in categories and reason not in ignore), None
         )
@@ -285,6 +304,18 @@ def _clause(sentence: str, local: Span) -> str:
 
 
 _CLAUSE_BREAK = re.compile(r"[,;:()]|\s[-–—]\s")
+_ASIDE = re.compile(r"\([^()]*\)")
+_DEFINITE_BEFORE = re.compile(r"(?<!\w)(the|that|this)\s+((old|first|earlier|same|previous|one)\s+)?$", re.IGNORECASE)
+
+
+def _without_asides(sentence: str, keep: Span) -> str:
+    """The sentence with its brackets blanked ("(she was 5, she's 12 now)" tells no time of the
+    danger), except one holding the words themselves; offsets stay the same."""
+
+    def blank(match: re.Match) -> str:
+        return match.group(0) if _overlaps(match.span(), keep) else " " * len(match.group(0))
+
+    return _ASIDE.sub(blank, sentence)
 
 
 def _overlaps(a: Span, b: Span) -> bool:

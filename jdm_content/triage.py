@@ -145,6 +145,7 @@ class Triage:
             for i, regex in enumerate(_string_list(data.get("about_now", []), f"{source}: about_now"))
         ]
         self.learned_thresholds = self._parse_thresholds(data.get("learned") or {})
+        self._learned_only_with = self._parse_only_with(data.get("learned") or {})
         self._personal = self._words(data, "personal_words", source)
         # Questions about a medicine are about one child in more ways ("should I ...", "a 30kg child").
         self._medicine_personal = self._personal + self._words(data, "medicine_personal_words", source)
@@ -165,6 +166,25 @@ class Triage:
             if not isinstance(value, (int, float)) or not 0 < value <= 1:
                 raise DataFileError(f"{where}.{tier}: expected a probability above 0 and at most 1, not {value!r}")
         return {tier: float(value) for tier, value in thresholds.items()}
+
+    def _parse_only_with(self, learned: Any) -> Dict[str, List[Pattern[str]]]:
+        """Per tier, the words a sentence needs before the learned model's guess of that tier counts."""
+        where = f"{self._source}: learned.only_with"
+        only_with = learned.get("only_with", {}) if isinstance(learned, dict) else {}
+        if not isinstance(only_with, dict) or set(only_with) - set(RULE_TIERS):
+            raise DataFileError(f"{where}: expected lists of patterns under any of {', '.join(RULE_TIERS)}")
+        return {
+            tier: [
+                self._pattern(regex, f"{where}.{tier}[{i}]")
+                for i, regex in enumerate(_string_list(patterns, f"{where}.{tier}"))
+            ]
+            for tier, patterns in only_with.items()
+        }
+
+    def learned_may_say(self, tier: str, sentence: str) -> bool:
+        """Whether the learned model's guess of this tier may count for this sentence (`learned.only_with`)."""
+        needed = self._learned_only_with.get(tier)
+        return not needed or any(p.search(sentence) for p in needed)
 
     def _words(self, data: Dict[str, Any], key: str, source: str) -> List[Pattern[str]]:
         return [
@@ -272,10 +292,15 @@ class Triage:
 
     def assess(self, text: str) -> Assessment:
         """Every rule's words in the message, each with the reason it is set aside, if any."""
-        findings = []
+        findings: List[Finding] = []
         for rule in self.rules:
-            for match in rule.matches(text):
-                findings.append(Finding(rule, match, self._set_aside(rule, text, match)))
+            told_before: Optional[str] = None  # why this rule's first words in the message were set aside
+            for match in sorted(rule.matches(text), key=lambda m: m.start()):
+                reason = self._set_aside(rule, text, match)
+                if reason is None and told_before and self.context.refers_back_to_told(text, match.span()):
+                    reason = told_before  # "do I mention the seizure?" is the one told as past
+                findings.append(Finding(rule, match, reason))
+                told_before = told_before or reason
         return Assessment(tuple(findings))
 
     def _set_aside(self, rule: Rule, text: str, match: re.Match) -> Optional[str]:
