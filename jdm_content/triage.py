@@ -11,11 +11,12 @@ components/triage_guard.py acts on what fires; the review sheet
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Dict, FrozenSet, List, Optional, Pattern, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Pattern, Sequence, Set, Tuple
+
+from rapidfuzz import fuzz, process
 
 from jdm_content.context import REASONS, Context
 from jdm_content.files import PROJECT_ROOT, DataFileError, data_dir, load_yaml, require
@@ -34,6 +35,8 @@ _WORD = re.compile(r"[^\W\d_][\w-]*")
 _HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
 # Shorter words are too easily mistaken for one another ("pred", "dose").
 MIN_TYPO_LENGTH = 4
+# A word the table spells out becomes a typo target from this length ("fitting" for "fiting").
+MIN_TABLE_TARGET = 5
 TYPO_SIMILARITY = 0.8
 # A typo adds or drops a letter or two; "breathless" is not a misspelt "breathe".
 MAX_TYPO_LENGTH_CHANGE = 2
@@ -56,6 +59,26 @@ def _compile(regex: str, where: str) -> Pattern[str]:
         return re.compile(rf"(?<!\w)(?:{regex})(?!\w)", re.IGNORECASE)
     except re.error as error:
         raise DataFileError(f"{where}: not a valid pattern ({error}): {regex!r}") from error
+
+
+def _table_words(data: Dict[str, Any]) -> Set[str]:
+    """The words in the terms and in the rules' phrases and patterns ("pred", "fitting", "every")."""
+    texts: List[str] = []
+    for spellings in (data.get("terms") or {}).values():
+        texts += [s for s in spellings or [] if isinstance(s, str)]
+    for rule in data.get("rules") or []:
+        if isinstance(rule, dict):
+            texts += [t for key in ("phrases", "patterns") for t in rule.get(key) or [] if isinstance(t, str)]
+    words = set()
+    for text in texts:
+        # An apostrophe is optional in the table ("can't" = "cant"), so its words are kept both ways.
+        spelt = _ESCAPE.sub(" ", _TERM.sub(" ", text.lower()))
+        words |= set(_TABLE_WORD.findall(spelt)) | set(_TABLE_WORD.findall(re.sub("['’]", "", spelt)))
+    return words
+
+
+_ESCAPE = re.compile(r"\\[a-z]")
+_TABLE_WORD = re.compile(r"(?<![a-z])[a-z]+(?![a-z])")
 
 
 def _string_list(value: Any, where: str) -> List[str]:
@@ -131,7 +154,11 @@ class Triage:
         self.tier_responses = self._parse_tiers(require(data, "tiers", source))
         terms = data.get("terms") or {}
         self._terms = self._parse_terms(terms)
-        self._typo_targets = self._parse_typo_targets(data.get("typo_tolerant", []))
+        # Every word the table spells out is kept as written ("pred" is not a misspelt "spread").
+        self._table_spellings = _table_words(data)
+        self._typo_targets = self._parse_typo_targets(
+            data.get("typo_tolerant", []), {w for w in self._table_spellings if len(w) >= MIN_TABLE_TARGET}
+        )
         self._english = english_words() if self._typo_targets else frozenset()
         self.context = Context.from_data(require(data, "context", source), f"{source}: context")
         self.rules = self._parse_rules(require(data, "rules", source), "rules", tiers=RULE_TIERS)
@@ -202,13 +229,14 @@ class Triage:
             for name, spellings in terms.items()
         }
 
-    def _parse_typo_targets(self, words: Any) -> List[str]:
+    def _parse_typo_targets(self, words: Any, table_words: Set[str]) -> List[str]:
+        """The listed words, and every word of 5 letters or more that the terms and rules spell out."""
         where = f"{self._source}: typo_tolerant"
         targets = [word.lower() for word in _string_list(words, where)] if words else []
         for word in targets:
             if not word.isalpha() or len(word) < MIN_TYPO_LENGTH:
                 raise DataFileError(f"{where}: {word!r} must be one word of {MIN_TYPO_LENGTH} letters or more")
-        return sorted(targets)
+        return sorted(set(targets) | table_words) if targets else []
 
     def _pattern(self, regex: str, where: str) -> Pattern[str]:
         def expand(match: re.Match) -> str:
@@ -270,7 +298,8 @@ class Triage:
         return ignored
 
     def correct_typos(self, text: str) -> str:
-        """Spell a near-miss of a `typo_tolerant` word ("plaquenill", "breth") the way the table does.
+        """Spell a near-miss of a `typo_tolerant` word ("plaquenill", "breth"), or of a word of five
+        letters or more that the table spells out ("fiting", "fantin"), the way the table does.
 
         An English word is never changed ("bold" stays bold, not "blood"). A hyphen between
         letters reads as a space ("coffee-ground" = "coffee ground").
@@ -282,10 +311,12 @@ class Triage:
         def fix(match: re.Match) -> str:
             word = match.group(0)
             lowered = word.lower()
-            if len(word) < MIN_TYPO_LENGTH or lowered in self._typo_targets or lowered in self._english:
+            if len(word) < MIN_TYPO_LENGTH or lowered in self._english:
+                return word
+            if lowered in self._table_spellings or lowered in self._typo_targets:
                 return word
             targets = [t for t in self._typo_targets if abs(len(t) - len(word)) <= MAX_TYPO_LENGTH_CHANGE]
-            close = difflib.get_close_matches(lowered, targets, n=1, cutoff=TYPO_SIMILARITY)
+            close = process.extractOne(lowered, targets, scorer=fuzz.ratio, score_cutoff=100 * TYPO_SIMILARITY)
             return close[0] if close else word
 
         return _WORD.sub(fix, text)

@@ -139,6 +139,11 @@ def test_abbreviations_and_decimals_do_not_end_a_sentence() -> None:
         ("blod in his vomit", "blood in his vomit"),
         ("a coffee-ground look", "a coffee ground look"),
         ("stop her Plaquenill", "stop her plaquenil"),
+        # Any word of five letters or more that the rules spell out, not only the listed ones.
+        ("he is fiting agen", "he is fitting agen"),
+        ("she keep pasing out", "she keep passing out"),
+        # A spelling the table uses is kept, however short ("pred" is no misspelt "spread").
+        ("we ran out of pred", "we ran out of pred"),
     ],
 )
 def test_misspelt_danger_words_and_medicines_are_read_as_listed(typed: str, read: str) -> None:
