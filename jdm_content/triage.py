@@ -31,7 +31,7 @@ CONTEXT_REASONS = tuple(REASONS.values())
 # What-ifs and what the child told others still count as talk of self-harm.
 CRISIS_STILL_COUNTS = ("hypothetical", "someone else")
 _TERM = re.compile(r"\{([A-Za-z_]+)\}")
-_WORD = re.compile(r"[^\W\d_][\w-]*")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
 # Shorter words are too easily mistaken for one another ("pred", "dose").
 MIN_TYPO_LENGTH = 4
@@ -61,20 +61,23 @@ def _compile(regex: str, where: str) -> Pattern[str]:
         raise DataFileError(f"{where}: not a valid pattern ({error}): {regex!r}") from error
 
 
-def _table_words(data: Dict[str, Any]) -> Set[str]:
-    """The words in the terms and in the rules' phrases and patterns ("pred", "fitting", "every")."""
+def _table_words(data: Dict[str, Any]) -> Tuple[Set[str], Set[str]]:
+    """The words in the terms and in the rules' phrases and patterns ("pred", "fitting", "every"),
+    and the contractions among them written without the apostrophe ("couldnt")."""
     texts: List[str] = []
     for spellings in (data.get("terms") or {}).values():
         texts += [s for s in spellings or [] if isinstance(s, str)]
     for rule in data.get("rules") or []:
         if isinstance(rule, dict):
             texts += [t for key in ("phrases", "patterns") for t in rule.get(key) or [] if isinstance(t, str)]
-    words = set()
+    words: Set[str] = set()
+    bare: Set[str] = set()
     for text in texts:
         # An apostrophe is optional in the table ("can't" = "cant"), so its words are kept both ways.
         spelt = _ESCAPE.sub(" ", _TERM.sub(" ", text.lower()))
-        words |= set(_TABLE_WORD.findall(spelt)) | set(_TABLE_WORD.findall(re.sub("['’]", "", spelt)))
-    return words
+        words |= set(_TABLE_WORD.findall(spelt))
+        bare |= set(_TABLE_WORD.findall(re.sub("['’]", "", spelt)))
+    return words, bare - words
 
 
 _ESCAPE = re.compile(r"\\[a-z]")
@@ -154,12 +157,15 @@ class Triage:
         self.tier_responses = self._parse_tiers(require(data, "tiers", source))
         terms = data.get("terms") or {}
         self._terms = self._parse_terms(terms)
-        # Every word the table spells out is kept as written ("pred" is not a misspelt "spread").
-        self._table_spellings = _table_words(data)
+        self._english = english_words() if data.get("typo_tolerant") else frozenset()
+        # The table's English words of five letters or more are targets too ("fitting" for "fiting");
+        # its misspellings ("swolen") are not, and its short words and contractions are kept as
+        # written ("pred" is no misspelt "spread", "couldnt" no "could").
+        table_words, contractions = _table_words(data)
+        self._kept_as_written = {w for w in table_words if len(w) < MIN_TABLE_TARGET} | contractions
         self._typo_targets = self._parse_typo_targets(
-            data.get("typo_tolerant", []), {w for w in self._table_spellings if len(w) >= MIN_TABLE_TARGET}
+            data.get("typo_tolerant", []), {w for w in table_words if len(w) >= MIN_TABLE_TARGET and w in self._english}
         )
-        self._english = english_words() if self._typo_targets else frozenset()
         self.context = Context.from_data(require(data, "context", source), f"{source}: context")
         self.rules = self._parse_rules(require(data, "rules", source), "rules", tiers=RULE_TIERS)
         self.child_medicine = self._parse_rules(data.get("child_medicine", []), "child_medicine", tiers=("none",))
@@ -311,9 +317,9 @@ class Triage:
         def fix(match: re.Match) -> str:
             word = match.group(0)
             lowered = word.lower()
-            if len(word) < MIN_TYPO_LENGTH or lowered in self._english:
-                return word
-            if lowered in self._table_spellings or lowered in self._typo_targets:
+            if len(word) < MIN_TYPO_LENGTH or lowered in self._english or "'" in word or "’" in word:
+                return word  # a contraction ("doesn't") is no typo of "doses"
+            if lowered in self._kept_as_written or lowered in self._typo_targets:
                 return word
             targets = [t for t in self._typo_targets if abs(len(t) - len(word)) <= MAX_TYPO_LENGTH_CHANGE]
             close = process.extractOne(lowered, targets, scorer=fuzz.ratio, score_cutoff=100 * TYPO_SIMILARITY)
