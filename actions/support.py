@@ -14,7 +14,16 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from jdm_content.directory import Matching, Organisation, detect_need, directory, matching, recommend
+from jdm_content.directory import (
+    Matching,
+    Organisation,
+    Place,
+    detect_need,
+    directory,
+    find_place,
+    matching,
+    recommend,
+)
 from jdm_content.lexicon import canonical_id
 
 # Channels whose widget renders markdown links; the terminal ("cmdline") does not.
@@ -22,6 +31,8 @@ LINK_CHANNELS = ("rest", "socketio")
 PHONE_LABEL_NAMES = {"main": "Phone", "toll_free": "Toll-free", "fax": "Fax"}
 FALLBACK_REGION = "other"
 INFORM_REGION_INTENT = "inform_region"
+# The locality (data/support_needs.yml) within the family's region, kept like the region.
+LOCALITY_SLOT = "locality"
 NARROWING_PROMPTS = ("utter_narrow_support", "utter_narrow_support_by_need")
 
 
@@ -73,16 +84,42 @@ def send_card(
     )
 
 
-def recent_need(tracker: Tracker) -> Optional[str]:
-    """The need in the parent's messages since the last hand-off (newest first)."""
+def recent_texts(tracker: Tracker) -> List[str]:
+    """The parent's messages since the last hand-off, newest first (the latest always included)."""
+    texts: List[str] = []
     for event in reversed(tracker.events):
         if event.get("event") == "action" and event.get("name") == "action_support_handoff":
             break
         if event.get("event") == "user":
-            need = detect_need(event.get("text") or "")
-            if need:
-                return need
-    return detect_need(tracker.latest_message.get("text") or "")
+            texts.append(event.get("text") or "")
+    latest = tracker.latest_message.get("text") or ""
+    return texts if texts and texts[0] == latest else [latest, *texts]
+
+
+def recent_need(tracker: Tracker) -> Optional[str]:
+    """The need in the parent's messages since the last hand-off (newest first)."""
+    return next((need for need in map(detect_need, recent_texts(tracker)) if need), None)
+
+
+def family_place(tracker: Tracker) -> Optional[Place]:
+    """Where the family lives: the newest place typed since the last hand-off, else the one remembered.
+
+    Read from the words, not only the NLU's entities, so a town the entity ruler does not list
+    ("Brooklyn") still finds its local group. A button pressed (a "/" payload) is the newest
+    choice: its region is in the slot, and older words do not override it.
+    """
+    rules = matching()
+    for text in recent_texts(tracker):
+        if text.startswith("/"):
+            break
+        place = find_place(text)
+        if place:
+            return place
+    region = resolve("region", tracker.get_slot("region"), rules.regions)
+    if region is None:
+        return None
+    locality = rules.localities.get(tracker.get_slot(LOCALITY_SLOT) or "")
+    return Place(region, locality.id if locality and locality.region == region else None)
 
 
 def named_organisations(tracker: Tracker) -> List[Organisation]:
@@ -153,7 +190,8 @@ class ActionSupportHandoff(Action):
             send_named_cards(dispatcher, tracker, named)
             return []
         rules = matching()
-        region_id = resolve("region", tracker.get_slot("region"), rules.regions)
+        place = family_place(tracker)
+        region_id, locality_id = (place.region, place.locality) if place else (None, None)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if region_id is None and intent == INFORM_REGION_INTENT:
             dispatcher.utter_message(response="utter_region_not_recognised")
@@ -165,13 +203,17 @@ class ActionSupportHandoff(Action):
             dispatcher.utter_message(
                 response="utter_support_intro", region_name=rules.regions[region_id].name, need_text=need_text
             )
-        for recommendation in recommend(region_id or FALLBACK_REGION, need.id if need else None):
+        for recommendation in recommend(region_id or FALLBACK_REGION, need.id if need else None, locality_id):
             send_card(dispatcher, tracker, recommendation.organisation, " ".join(recommendation.reasons), region_id)
         buttons = narrowing_buttons(rules, region_id is not None, need.id if need else None)
         if buttons and not just_offered_narrowing(tracker):
             prompt = "utter_narrow_support_by_need" if region_id else "utter_narrow_support"
             dispatcher.utter_message(response=prompt, buttons=buttons)
-        return [SlotSet("region", region_id), SlotSet("support_need", need.id if need else None)]
+        return [
+            SlotSet("region", region_id),
+            SlotSet(LOCALITY_SLOT, locality_id),
+            SlotSet("support_need", need.id if need else None),
+        ]
 
 
 class ActionOrganisationContact(Action):

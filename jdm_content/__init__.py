@@ -10,7 +10,7 @@ first question.
 from __future__ import annotations
 
 from jdm_content.clinic import load_clinic, load_crisis_lines
-from jdm_content.directory import directory, matching
+from jdm_content.directory import directory, matching, place_names
 from jdm_content.fallback import load_fallback_texts
 from jdm_content.files import DataFileError
 from jdm_content.knowledge import load_facts, load_follow_ups, load_sources, load_terms, load_topics
@@ -29,6 +29,7 @@ def validate_all() -> None:
         load_lexicon,
         matching,
         directory,
+        place_names,
         load_clinic,
         load_crisis_lines,
         load_fallback_texts,

@@ -31,7 +31,8 @@ class Lexicon:
     exact_variants: Dict[Tuple[str, str], str]
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str) -> str:
+    """Lower case with single spaces: how loose variants are looked up."""
     return " ".join(text.split()).lower()
 
 
@@ -59,9 +60,9 @@ def load_lexicon() -> Lexicon:
                 raise DataFileError(f"{where} (id {entry_id}): missing required field 'variants'")
             entries.append(LexiconEntry(label=label, id=entry_id, name=name))
             for text in [name, *loose]:
-                variants.setdefault((label, _normalise(str(text))), entry_id)
+                variants.setdefault((label, normalise(str(text))), entry_id)
                 if str(text).endswith("."):  # the entity ruler also matches it without the last dot
-                    variants.setdefault((label, _normalise(str(text)[:-1])), entry_id)
+                    variants.setdefault((label, normalise(str(text)[:-1])), entry_id)
             for text in strict:
                 exact[(label, " ".join(str(text).split()))] = entry_id
     return Lexicon(entries=tuple(entries), variants=variants, exact_variants=exact)
@@ -76,7 +77,7 @@ def canonical_id(label: str, text: str) -> Optional[str]:
         return None
     lexicon = load_lexicon()
     exact = lexicon.exact_variants.get((label, " ".join(text.split())))
-    return exact or lexicon.variants.get((label, _normalise(text)))
+    return exact or lexicon.variants.get((label, normalise(text)))
 
 
 def entry(label: str, entry_id: str) -> Optional[LexiconEntry]:

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from jdm_content.clinic import UNKNOWN_CLINIC, load_clinic, load_crisis_lines  # noqa: E402
-from jdm_content.directory import Organisation, directory, matching  # noqa: E402
+from jdm_content.directory import RANKING_TEXTS, Organisation, directory, matching  # noqa: E402
 from jdm_content.fallback import load_fallback_texts  # noqa: E402
 from jdm_content.files import DataFileError, load_yaml  # noqa: E402
 from jdm_content.knowledge import (  # noqa: E402
@@ -238,6 +238,9 @@ def _card_whys(organisation: Organisation) -> List[str]:
             texts["far_reason"].format(country=organisation.country_name),
         ]
     places.append(texts["serves_everyone_reason"])
+    area = rules.localities.get(organisation.locality or "")
+    if area:
+        places += [texts[key].format(locality=area.name) for key in ("same_locality_reason", "locality_reason")]
     return [organisation.serves] + [f"{rules.tags[tag]} {place}" for tag in organisation.tags for place in places]
 
 
@@ -365,12 +368,14 @@ def parent_texts() -> List[ParentText]:
         )
     for tag, sentence in rules.tags.items():
         texts.append(ParentText(f"support_needs.yml: tags: {tag}", SUPPORT, sentence))
-    for key in ("same_region_reason", "nearby_reason", "far_reason", "serves_everyone_reason"):
+    areas = [area.name for area in rules.localities.values()] or [""]
+    for key in RANKING_TEXTS:
         template = str(rules.ranking[key])
         fillings = tuple(
-            template.format(region=r.name, country=c["name"])
+            template.format(region=r.name, country=c["name"], locality=area)
             for r in rules.regions.values()
             for c in _countries().values()
+            for area in areas
         )
         texts.append(ParentText(f"support_needs.yml: ranking: {key}", SUPPORT, template, fillings=fillings))
     for region in rules.regions.values():

@@ -11,8 +11,9 @@ import phonenumbers
 import pytest
 import yaml
 
-from jdm_content.directory import load_directory, load_matching
+from jdm_content.directory import build_place_names, find_place, load_directory, load_matching
 from jdm_content.files import DataFileError, load_yaml
+from jdm_content.lexicon import load_lexicon
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -197,6 +198,11 @@ BROKEN = [
         r"organisation 'autoimmunity_community': field 'phones' given",
     ),
     (_duplicate, r"organisation 'nord': duplicate id"),
+    (
+        _set("myositis_support_group_uk", "locality", "new_york_city"),
+        r"organisation 'myositis_support_group_uk': field 'locality': 'new_york_city' is not a locality of region 'uk'",
+    ),
+    (_set("cure_jm", "locality", "encinitas"), r"organisation 'cure_jm': field 'locality'"),
 ]
 
 
@@ -228,3 +234,65 @@ def test_a_missing_directory_file_is_a_clear_error(tmp_path, monkeypatch) -> Non
     monkeypatch.setenv("JDM_DATA_DIR", str(tmp_path))
     with pytest.raises(DataFileError, match="organisations.yml: cannot be read"):
         load_directory()
+
+
+# --- places: which words put a family in a region, and in a local group's area ---
+
+
+def test_every_place_the_lexicon_lists_is_found_in_a_sentence_as_its_region() -> None:
+    """The hand-off reads the same place names as the NLU's entity ruler, and agrees with it."""
+    lexicon = load_lexicon()
+    names = [*lexicon.variants.items(), *lexicon.exact_variants.items()]
+    listed = {name: region for (label, name), region in names if label == "region"}
+    found = {name: find_place(f"we live in {name}, any groups?") for name in listed}
+    assert {name: place for name, place in found.items() if place is None or place.region != listed[name]} == {}
+
+
+def test_every_place_of_a_locality_puts_the_family_in_it() -> None:
+    for locality in load_matching().localities.values():
+        for place in locality.places:
+            found = find_place(f"hi, we are in {place} and need help")
+            assert found is not None and (found.region, found.locality) == (locality.region, locality.id), place
+
+
+def test_the_new_york_group_is_the_local_group_of_the_new_york_city_area(orgs) -> None:
+    area = load_matching().localities["new_york_city"]
+    assert orgs["hss_myositis_support_group"].locality == area.id and area.region == "us"
+    assert {"Brooklyn", "Queens", "Manhattan"} <= set(area.places) and "New York" not in area.places
+
+
+def _matching_copy(tmp_path: Path, monkeypatch: Any, change: Callable[[Dict[str, Any]], None]) -> None:
+    rules = yaml.safe_load((DATA / "support_needs.yml").read_text(encoding="utf-8"))
+    change(rules)
+    (tmp_path / "support_needs.yml").write_text(yaml.safe_dump(rules, sort_keys=False), encoding="utf-8")
+    monkeypatch.setenv("JDM_DATA_DIR", str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda rules: rules["localities"][0].update(region="mars"),
+            r"support_needs.yml: locality 'new_york_city': field 'region': 'mars' is not one of",
+        ),
+        (
+            lambda rules: rules["localities"].append({"id": "nj", "name": "NJ", "region": "us", "places": ["Hoboken"]}),
+            r"locality 'nj': field 'places': 'Hoboken' is also a place of 'new_york_city'",
+        ),
+        (
+            lambda rules: rules["localities"][0].pop("places"),
+            r"locality 'new_york_city': missing required field 'places'",
+        ),
+    ],
+)
+def test_broken_localities_name_the_locality_and_field(tmp_path, monkeypatch, change, message) -> None:
+    _matching_copy(tmp_path, monkeypatch, change)
+    with pytest.raises(DataFileError, match=message):
+        load_matching()
+
+
+def test_a_locality_place_the_lexicon_puts_in_another_region_is_refused(tmp_path, monkeypatch) -> None:
+    lexicon = load_lexicon()  # the real one, read before the data folder is swapped
+    _matching_copy(tmp_path, monkeypatch, lambda rules: rules["localities"][0]["places"].append("London"))
+    with pytest.raises(DataFileError, match=r"locality 'new_york_city': field 'places': 'London' is in region 'uk'"):
+        build_place_names(load_matching(), lexicon)

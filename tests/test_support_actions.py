@@ -19,7 +19,7 @@ NAMES = {org_id: org.name for org_id, org in directory().items()}
 # (region, need) -> the organisations a family sees, best first.
 EXPECTED = {
     ("us", None): ["cure_jm", "myositis_association", "hss_myositis_support_group"],
-    ("us", "families"): ["hss_myositis_support_group", "cure_jm", "myositis_association"],
+    ("us", "families"): ["cure_jm", "myositis_association", "hss_myositis_support_group"],
     ("us", "juvenile"): ["cure_jm", "myositis_association", "hss_myositis_support_group"],
     ("us", "research"): ["cure_jm", "myositis_association", "hss_myositis_support_group"],
     ("us", "information"): ["nord", "gard", "niams"],
@@ -29,7 +29,7 @@ EXPECTED = {
     ("us", "muscle_disease"): ["mda", "niams", "cure_jm"],
     ("us", "immunodeficiency"): ["esid", "cure_jm", "myositis_association"],
     ("uk", None): ["myositis_support_group_uk", "nord", "gard"],
-    ("uk", "families"): ["myositis_support_group_uk", "nord", "gard"],
+    ("uk", "families"): ["myositis_support_group_uk", "cure_jm", "myositis_association"],
     ("uk", "juvenile"): ["cure_jm", "myositis_support_group_uk", "nord"],
     ("uk", "research"): ["cure_jm", "myositis_support_group_uk", "myositis_association"],
     ("uk", "information"): ["nord", "gard", "niams"],
@@ -39,7 +39,7 @@ EXPECTED = {
     ("uk", "muscle_disease"): ["mda", "niams", "myositis_support_group_uk"],
     ("uk", "immunodeficiency"): ["esid", "myositis_support_group_uk", "nord"],
     ("europe", None): ["myositis_support_group_uk", "nord", "gard"],
-    ("europe", "families"): ["myositis_support_group_uk", "nord", "gard"],
+    ("europe", "families"): ["myositis_support_group_uk", "cure_jm", "myositis_association"],
     ("europe", "juvenile"): ["cure_jm", "myositis_support_group_uk", "nord"],
     ("europe", "research"): ["cure_jm", "myositis_support_group_uk", "myositis_association"],
     ("europe", "information"): ["nord", "gard", "niams"],
@@ -49,7 +49,7 @@ EXPECTED = {
     ("europe", "muscle_disease"): ["mda", "niams", "myositis_support_group_uk"],
     ("europe", "immunodeficiency"): ["esid", "myositis_support_group_uk", "nord"],
     ("other", None): ["nord", "gard"],
-    ("other", "families"): ["nord", "gard"],
+    ("other", "families"): ["cure_jm", "myositis_association", "myositis_support_group_uk"],
     ("other", "juvenile"): ["cure_jm", "nord", "gard"],
     ("other", "research"): ["cure_jm", "myositis_association", "myositis_support_group_uk"],
     ("other", "information"): ["nord", "gard", "niams"],
@@ -144,10 +144,10 @@ def test_never_more_than_three_cards_and_one_message_each(domain) -> None:
 
 
 def test_card_says_why_it_fits_with_labelled_phones_and_address(domain) -> None:
-    messages, _ = handoff(domain, "us", "we need a support group")
+    messages, _ = handoff(domain, None, "we live in Brooklyn, is there a myositis group near us")
     text = shown(cards(messages)[0], domain)
     assert text.startswith("**Myositis Support Group at the Hospital for Special Surgery**")
-    assert "It is a support group" in text and "It is based in the United States, where you live." in text
+    assert "It is a support group" in text and "It is based in the New York City area, near where you live." in text
     assert "Phone: [(212) 774-7623](tel:+12127747623)" in text
     assert "Fax: (212) 774-2333" in text and "tel:+12127742333" not in text
     assert "Address: 2nd Floor Conference Center, Room A, 535 East 70th Street, New York, NY 10021, USA" in text
@@ -331,4 +331,196 @@ def test_unknown_organisation_name_asks_which_one(domain) -> None:
 def test_a_remembered_region_is_used_without_asking(domain) -> None:
     messages, events = handoff(domain, "uk", "other families please")
     assert messages[0]["response"] == "utter_support_intro"
+    assert SlotSet("region", "uk") in events
+
+
+# --- support by need and place: what the parent's own words say (issue 22, item 4) ---
+
+PARENTS_GROUPS = {
+    # Where the family's words put them -> the first three cards. Parents' groups come first,
+    # the family's own region's first of those; a local group first only in its own area.
+    "unknown": ["cure_jm", "myositis_association", "myositis_support_group_uk"],
+    "us": ["cure_jm", "myositis_association", "hss_myositis_support_group"],
+    "new_york_city": ["hss_myositis_support_group", "cure_jm", "myositis_association"],
+    "uk": ["myositis_support_group_uk", "cure_jm", "myositis_association"],
+    "europe": ["myositis_support_group_uk", "cure_jm", "myositis_association"],
+    "other": ["cure_jm", "myositis_association", "myositis_support_group_uk"],
+}
+# Three ways each of asking to meet or talk with other families, from each kind of place.
+# The slot region is empty: the place comes from the words alone.
+MEET_OTHERS = {
+    "unknown": [
+        "we would love to talk to other JDM parents",
+        "is there a support group for jdm mums?",
+        "me and my husband want to meet other families",
+    ],
+    "us": [
+        "r there any jdm mums groups in texas",
+        "we're in Ohio, can we talk to other parents of kids with jdm?",
+        "any parent groups in TX?? would love to chat w other families",
+    ],
+    "new_york_city": [
+        "we live in Brooklyn, is there a myositis group near us",
+        "Queens NY here - any local group for jdm families?",
+        "we're in nyc and want to meet other jdm parents",
+    ],
+    "uk": [
+        "we're in Manchester UK, any families to chat with?",
+        "are there other jdm mums in scotland i could talk to",
+        "looking for a parents group near Cardiff",
+    ],
+    "europe": [
+        "we live in Dublin, are there other families we could meet",
+        "any JDM parents in Germany to talk to?",
+        "we're in the netherlands - is there a support group for families",
+    ],
+    "other": [
+        "we're in Toronto, can we meet other jdm parents",
+        "other families in australia??",
+        "we live in India and would love to talk to other parents",
+    ],
+}
+LOCALITY_REGION = {"new_york_city": "us", "unknown": None}
+
+
+@pytest.mark.parametrize("where, text", [(where, text) for where, texts in MEET_OTHERS.items() for text in texts])
+def test_families_who_want_to_meet_others_get_parents_groups_first_for_their_place(domain, where, text) -> None:
+    messages, events = handoff(domain, None, text)
+    assert [m["org_name"] for m in cards(messages)] == [NAMES[i] for i in PARENTS_GROUPS[where]]
+    assert SlotSet("support_need", "families") in events
+    assert SlotSet("region", LOCALITY_REGION.get(where, where)) in events
+    assert SlotSet("locality", where if where == "new_york_city" else None) in events
+
+
+# Three ways of asking for each need, some naming a place: (text, region the words name).
+NEED_ASKS = {
+    "immunodeficiency": [
+        ("who helps with immunodeficiency", None),
+        ("my son may have a primary immunodeficiency too, any groups?", None),
+        ("inherited immune deficiency support in europe pls", "europe"),
+    ],
+    "neurology": [
+        ("is there a group for child neurology", None),
+        ("her neurologist says to find a charity, who is there", None),
+        ("brain and nerves groups in the UK", "uk"),
+    ],
+    "arthritis": [
+        ("my daughter also has arthritis, who can help", None),
+        ("JIA and jdm - any organisations in texas?", "us"),
+        ("her joints hurt too, is there a group for that", None),
+    ],
+    "muscle_disease": [
+        ("groups for muscle diseases", None),
+        ("anyone for neuromuscular conditions in London?", "uk"),
+        ("muscular dystrophy charity in NJ", "us"),
+    ],
+    "autoimmune": [
+        ("organisations for autoimmune illness", None),
+        ("auto immune support groups in ireland", "europe"),
+        ("who helps with autoimmunity", None),
+    ],
+    "research": [
+        ("how can we support research funding", None),
+        ("we want to donate to find a cure, who do we give to", None),
+        ("clinical trials for jdm in the US?", "us"),
+    ],
+    "information": [
+        ("where can I get official information", None),
+        ("leaflets about rare diseases plz", None),
+        ("any trusted info for families in scotland", "uk"),
+    ],
+    "families": [
+        ("is there a support group where I can talk to other parents", None),
+        ("feeling so alone, anyone who gets it? we're in Sydney", "other"),
+        ("peer support for jdm dads in Leeds", "uk"),
+    ],
+    "juvenile": [
+        ("who helps kids with jdm", None),
+        ("groups for children with myositis in canada", "other"),
+        ("anything for my son in FL", "us"),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "need, text, region", [(need, text, region) for need, asks in NEED_ASKS.items() for text, region in asks]
+)
+def test_each_need_in_a_parents_words_ranks_the_groups_that_meet_it(domain, need, text, region) -> None:
+    messages, events = handoff(domain, None, text)
+    assert SlotSet("support_need", need) in events and SlotSet("region", region) in events
+    assert [m["org_name"] for m in cards(messages)] == [NAMES[i] for i in EXPECTED[(region or "other", need)]]
+
+
+# Three ways each of naming where the family lives, with no particular need.
+REGION_ASKS = {
+    "us": ["we live in Ohio, who can help", "hi from Chicago, where can we get support", "we're in NJ, any groups?"],
+    "uk": ["we're in Leeds, who can help us", "Wales - where do we find support", "based in the U.K., who can help"],
+    "europe": ["we live in Paris, any organisations?", "we're from Spain, where can we get support", "Amsterdam here"],
+    "other": ["we're in Australia, who can help", "new zealand, any support?", "Melbourne, where can we get help"],
+}
+
+
+@pytest.mark.parametrize("region, text", [(region, text) for region, texts in REGION_ASKS.items() for text in texts])
+def test_a_place_in_a_parents_words_picks_the_region(domain, region, text) -> None:
+    messages, events = handoff(domain, None, text)
+    assert SlotSet("region", region) in events and SlotSet("support_need", None) in events
+    assert messages[0]["response"] == "utter_support_intro"
+    assert [m["org_name"] for m in cards(messages)] == [NAMES[i] for i in EXPECTED[(region, None)]]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is there a group in IN for families",
+        "OR is there anyone we can talk to, other parents maybe",
+        "ME and my husband want to meet other families",
+        "OK so are there any parent groups",
+        "HI, any support groups for families?",
+        "her MD said to find other parents",
+        "MS runs in our family, any parent groups?",
+        "she had a CT scan, are there other parents to talk to",
+    ],
+)
+def test_words_that_only_look_like_places_pick_no_region(domain, text) -> None:
+    messages, events = handoff(domain, None, text)
+    assert SlotSet("region", None) in events and SlotSet("locality", None) in events
+    assert [m["org_name"] for m in cards(messages)] == [NAMES[i] for i in PARENTS_GROUPS["unknown"]]
+
+
+def test_a_place_in_capitals_is_still_a_place(domain) -> None:
+    _, events = handoff(domain, None, "WE LIVE IN TEXAS, ANY OTHER JDM FAMILIES?")
+    assert SlotSet("region", "us") in events
+
+
+def test_new_york_alone_may_be_the_state_so_the_city_group_is_named_not_claimed_near(domain) -> None:
+    messages, events = handoff(domain, None, "we live in New York, any groups for parents?")
+    assert SlotSet("region", "us") in events and SlotSet("locality", None) in events
+    hss = cards(messages)[2]
+    assert hss["org_name"] == NAMES["hss_myositis_support_group"]
+    assert hss["why"].endswith("It is based in the New York City area.")
+
+
+def test_the_last_place_named_wins_and_keeps_only_its_own_area(domain) -> None:
+    _, events = handoff(domain, None, "we moved from Brooklyn to London last year, any groups for parents?")
+    assert SlotSet("region", "uk") in events and SlotSet("locality", None) in events
+
+
+def test_the_familys_area_is_remembered_for_the_next_request(domain) -> None:
+    earlier = [user_event("we live in Queens"), {"event": "action", "name": "action_support_handoff"}]
+    messages, events = handoff(
+        domain, "us", "can I talk to other parents?", earlier=earlier, slots={"locality": "new_york_city"}
+    )
+    assert cards(messages)[0]["org_name"] == NAMES["hss_myositis_support_group"]
+    assert SlotSet("locality", "new_york_city") in events
+
+
+def test_an_area_of_another_region_is_not_kept(domain) -> None:
+    messages, events = handoff(domain, "uk", "other parents please", slots={"locality": "new_york_city"})
+    assert SlotSet("locality", None) in events
+    assert cards(messages)[0]["org_name"] == NAMES["myositis_support_group_uk"]
+
+
+def test_a_region_button_wins_over_a_place_typed_before_it(domain) -> None:
+    earlier = [user_event("what is jdm? we're in Texas by the way")]
+    _, events = handoff(domain, "uk", '/inform_region{"region": "uk"}', earlier=earlier, intent="inform_region")
     assert SlotSet("region", "uk") in events

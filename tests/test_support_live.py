@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any, Dict, List
 
@@ -24,10 +25,44 @@ def button_titles(messages: List[Dict[str, Any]]) -> List[str]:
     return [b["title"] for m in messages for b in m.get("buttons") or []]
 
 
+def card_names(messages: List[Dict[str, Any]]) -> List[str]:
+    """The organisations on the contact cards, in the order the parent sees them."""
+    return [found.group(1) for m in messages if (found := re.match(r"\*\*(.+?)\*\*\n", m.get("text") or ""))]
+
+
+US_GROUPS = ["Cure JM Foundation", "The Myositis Association"]
+HSS = "Myositis Support Group at the Hospital for Special Surgery"
+UK_GROUP = "Myositis Support Group (UK)"
+
+
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        ("we would love to talk to other JDM parents", [*US_GROUPS, UK_GROUP]),
+        ("we live in Brooklyn, is there a myositis group near us", [HSS, *US_GROUPS]),
+        ("we are in Queens NY, looking for a local myositis support group", [HSS, *US_GROUPS]),
+        ("r there any jdm mums groups in texas", [*US_GROUPS, HSS]),
+        ("we're in Manchester UK, any families to chat with?", [UK_GROUP, *US_GROUPS]),
+        ("any JDM parents in Germany to talk to?", [UK_GROUP, *US_GROUPS]),
+        ("we're in Toronto, can we meet other jdm parents", [*US_GROUPS, UK_GROUP]),
+    ],
+)
+def test_families_who_want_to_meet_others_get_parents_groups_first_for_their_place(
+    live_servers, message: str, expected: List[str]
+) -> None:
+    assert card_names(say(live_servers["rasa"], f"place-{uuid.uuid4()}", message)) == expected
+
+
+def test_the_familys_area_is_kept_for_the_next_request(live_servers) -> None:
+    rasa, sender = live_servers["rasa"], f"place-{uuid.uuid4()}"
+    say(rasa, sender, "we live in Brooklyn, is there a myositis group near us")
+    assert card_names(say(rasa, sender, "can I talk to other parents?"))[0] == HSS
+
+
 def test_a_support_request_gets_organisations_at_once_then_narrows_by_region(live_servers) -> None:
     rasa, sender = live_servers["rasa"], f"support-{uuid.uuid4()}"
     first = say(rasa, sender, "is there a support group for parents of children with jdm?")
-    assert "**National Organization for Rare Disorders" in texts(first)
+    assert card_names(first) == ["Cure JM Foundation", "The Myositis Association", "Myositis Support Group (UK)"]
     assert button_titles(first)[:4] == REGION_BUTTONS
 
     answer = say(rasa, sender, '/inform_region{"region": "uk"}')
@@ -56,7 +91,7 @@ def test_a_support_request_naming_the_place_gets_that_region_in_one_turn(live_se
 def test_asking_for_a_person_says_it_is_automated_and_gives_the_clinic_and_organisations(live_servers) -> None:
     reply = texts(say(live_servers["rasa"], f"support-{uuid.uuid4()}", "can I talk to a real person please"))
     assert "automated assistant" in reply and "Phone: [not set up yet: clinic phone]" in reply
-    assert "**National Organization for Rare Disorders" in reply
+    assert "**Cure JM Foundation**" in reply
 
 
 def organisation_asks() -> List[tuple]:
