@@ -81,6 +81,8 @@ class Context:
     past_forms: Sequence[Pattern[str]]
     refers_back: Sequence[Pattern[str]]
     figurative: Sequence[Pattern[str]]
+    all_clear: Sequence[Pattern[str]] = ()
+    contrast: Sequence[Pattern[str]] = ()
     _cues: Dict[str, FrozenSet[str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -111,6 +113,8 @@ class Context:
             compiled("past_forms"),
             compiled("refers_back"),
             compiled("figurative"),
+            compiled("all_clear"),
+            compiled("contrast"),
         )
 
     def sentences(self, text: str) -> List[Span]:
@@ -159,9 +163,10 @@ class Context:
         sentences = self.sentences(text)
         start, end = next(((s, e) for s, e in sentences if s <= match[0] < e), sentences[-1])
         sentence, local = text[start:end], (match[0] - start, min(match[1], end) - start)
-        clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(sentence, 0, local[0])), default=0)
-        clause = _clause(sentence, local)
-        return self._told_in_past(clause, (local[0] - clause_start, local[1] - clause_start))
+        clause = _clause(sentence, local, _CLAUSE_OR_AND)  # "the ambulance came and he's fine now"
+        return any(p.search(clause) for p in self.past_forms) and not (
+            any(p.search(clause) for p in self.present_forms) or self._speaks_of_now(clause)
+        )
 
     def _told_in_past(self, sentence: str, local: Span) -> bool:
         return self._has_form(self.past_forms, sentence, local, after=2) and not (
@@ -220,16 +225,20 @@ class Context:
         return False
 
     def sentence_not_now(self, text: str, sentences: List[Span], index: int) -> Optional[str]:
-        """Why the whole sentence does not tell of the child now ("past", "hypothetical", "someone else").
+        """Why the whole sentence does not tell of the child now ("past", "hypothetical", "someone
+        else", "all clear").
 
         Past: a past cue, or a past story it belongs to. Hypothetical: a what-if cue
         ("in case she ever ..."). Someone else: "a mum in one of the groups said ...".
+        All clear: it tells what is fine ("breathing fine, no pain"), with no "but".
         Past and hypothetical only where no word in it speaks of now.
         """
         sentence = text[sentences[index][0] : sentences[index][1]]
         cues = self._cue_categories(sentence)
         if "FAMILY" in cues:
             return "someone else"
+        if any(p.search(sentence) for p in self.all_clear) and not any(p.search(sentence) for p in self.contrast):
+            return "all clear"
         if self._speaks_of_now(sentence):
             return None
         if "HYPOTHETICAL" in cues:
@@ -296,14 +305,17 @@ def _by_direction(value: Any, default: str, where: str) -> Tuple[Optional[int], 
     raise DataFileError(f"{where}: expected a list of patterns, or lists under {', '.join(DIRECTIONS)}")
 
 
-def _clause(sentence: str, local: Span) -> str:
+_CLAUSE_BREAK = re.compile(r"[,;:()]|\s[-–—]\s")
+_CLAUSE_OR_AND = re.compile(r"[,;:()]|\s[-–—]\s|\sand\s")
+
+
+def _clause(sentence: str, local: Span, breaks: Pattern[str] = _CLAUSE_BREAK) -> str:
     """The part of the sentence around the words, between commas, semicolons, colons or dashes."""
-    starts = [m.end() for m in _CLAUSE_BREAK.finditer(sentence, 0, local[0])]
-    end = _CLAUSE_BREAK.search(sentence, local[1])
+    starts = [m.end() for m in breaks.finditer(sentence, 0, local[0])]
+    end = breaks.search(sentence, local[1])
     return sentence[starts[-1] if starts else 0 : end.start() if end else len(sentence)]
 
 
-_CLAUSE_BREAK = re.compile(r"[,;:()]|\s[-–—]\s")
 _ASIDE = re.compile(r"\([^()]*\)")
 _DEFINITE_BEFORE = re.compile(r"(?<!\w)(the|that|this)\s+((old|first|earlier|same|previous|one)\s+)?$", re.IGNORECASE)
 

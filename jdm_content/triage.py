@@ -29,7 +29,7 @@ TIERS = ("emergency", "crisis", "urgent", "soon", "none")
 RULE_TIERS = TIERS[:-1]
 CONTEXT_REASONS = tuple(REASONS.values())
 # What-ifs and what the child told others still count as talk of self-harm.
-CRISIS_STILL_COUNTS = ("hypothetical", "someone else")
+CRISIS_STILL_COUNTS = ("hypothetical", "someone else", "all clear")
 _TERM = re.compile(r"\{([A-Za-z_]+)\}")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
@@ -178,7 +178,8 @@ class Triage:
             for i, regex in enumerate(_string_list(data.get("about_now", []), f"{source}: about_now"))
         ]
         self.learned_thresholds = self._parse_thresholds(data.get("learned") or {})
-        self._learned_only_with = self._parse_only_with(data.get("learned") or {})
+        self._learned_only_with = self._parse_learned_words(data.get("learned") or {}, "only_with")
+        self._learned_not_with = self._parse_learned_words(data.get("learned") or {}, "not_with")
         self._personal = self._words(data, "personal_words", source)
         # Questions about a medicine are about one child in more ways ("should I ...", "a 30kg child").
         self._medicine_personal = self._personal + self._words(data, "medicine_personal_words", source)
@@ -200,24 +201,28 @@ class Triage:
                 raise DataFileError(f"{where}.{tier}: expected a probability above 0 and at most 1, not {value!r}")
         return {tier: float(value) for tier, value in thresholds.items()}
 
-    def _parse_only_with(self, learned: Any) -> Dict[str, List[Pattern[str]]]:
-        """Per tier, the words a sentence needs before the learned model's guess of that tier counts."""
-        where = f"{self._source}: learned.only_with"
-        only_with = learned.get("only_with", {}) if isinstance(learned, dict) else {}
-        if not isinstance(only_with, dict) or set(only_with) - set(RULE_TIERS):
+    def _parse_learned_words(self, learned: Any, key: str) -> Dict[str, List[Pattern[str]]]:
+        """Per tier, the words a sentence needs (`only_with`) or must not have (`not_with`) before
+        the learned model's guess of that tier counts."""
+        where = f"{self._source}: learned.{key}"
+        by_tier = learned.get(key, {}) if isinstance(learned, dict) else {}
+        if not isinstance(by_tier, dict) or set(by_tier) - set(RULE_TIERS):
             raise DataFileError(f"{where}: expected lists of patterns under any of {', '.join(RULE_TIERS)}")
         return {
             tier: [
                 self._pattern(regex, f"{where}.{tier}[{i}]")
                 for i, regex in enumerate(_string_list(patterns, f"{where}.{tier}"))
             ]
-            for tier, patterns in only_with.items()
+            for tier, patterns in by_tier.items()
         }
 
     def learned_may_say(self, tier: str, sentence: str) -> bool:
-        """Whether the learned model's guess of this tier may count for this sentence (`learned.only_with`)."""
+        """Whether the learned model's guess of this tier may count for this sentence
+        (triage.yml `learned.only_with` and `learned.not_with`)."""
         needed = self._learned_only_with.get(tier)
-        return not needed or any(p.search(sentence) for p in needed)
+        if needed and not any(p.search(sentence) for p in needed):
+            return False
+        return not any(p.search(sentence) for p in self._learned_not_with.get(tier, ()))
 
     def _words(self, data: Dict[str, Any], key: str, source: str) -> List[Pattern[str]]:
         return [
