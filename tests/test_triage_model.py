@@ -136,6 +136,20 @@ def test_the_models_crisis_guess_counts_only_with_words_of_a_crisis(sentence: st
     assert load_triage().learned_may_say("crisis", sentence) is counts
 
 
+@pytest.mark.parametrize(
+    "sentence, counts",
+    [
+        # Naming her medicines is no urgent sign: the model's guess needs a sign or an event.
+        ("She's on prednisolone 5mg and methotrexate once a week.", False),
+        ("My daughter is 9 and has methotrexate tablets on Saturdays.", False),
+        ("his pee has looked like cola since this morning", True),
+        ("he's been skipping his pred at his dad's", True),
+    ],
+)
+def test_the_models_urgent_guess_counts_only_with_a_sign_or_an_event(sentence: str, counts: bool) -> None:
+    assert load_triage().learned_may_say("urgent", sentence) is counts
+
+
 def test_the_model_still_hears_a_crisis_said_as_all_is_fine(guard: TriageGuard) -> None:
     text = "Honestly I'm fine. I just keep thinking everyone would be better if I went to sleep and didn't wake up."
     assert reply_intent(guard, text) == "crisis"
