@@ -6,8 +6,8 @@ every message against data/safety/triage.yml (jdm_content/triage.py), whose
 rules fire only where their words describe the child now:
 
 - emergency: the intent becomes `emergency` (the emergency reply alone); a
-  rule that only mentions help (`with_answer`, "back from the ER, what does
-  treatment involve?") keeps the answer, with the emergency advice first;
+  rule that only mentions help (`with_answer`, "we're in A&E now, what does
+  a high CK mean?") keeps the answer, with the emergency advice first;
 - crisis: the intent becomes `crisis` (crisis lines and the emergency number),
   with the emergency reply first when an emergency rule fired too;
 - urgent, soon: the answer stays, and the entity `care_note` tells
@@ -88,7 +88,7 @@ class TriageGuard(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # Intents whose answer may follow the emergency advice, for a `with_answer` rule
-        # (a mention of help, "back from the ER"). Empty: always the emergency reply alone.
+        # (a mention of help, "we're in A&E now"). Empty: always the emergency reply alone.
         # sentence_model and triage_model: the folders of the verified MiniLM and of the
         # learned triage model (scripts/build_triage_model.py); unset, only the rules judge.
         return {"emergency_first_answers": [], "sentence_model": None, "triage_model": None, "threads": 1}

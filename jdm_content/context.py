@@ -144,9 +144,13 @@ class Context:
             # Tense wins over a nearby cue: "diagnosed two years ago, and now she can't breathe".
             now = self._speaks_of_now(_clause(sentence, local)) or self._has_form(self.present_forms, sentence, local)
             return None if now else "past"
-        # A story told in the past reaches only words told in the past ("she couldn't walk").
-        if reason is None and self._told_in_past(sentence, local) and self._in_past_story(text, sentences, index):
-            return "past"
+        # A story told in the past reaches only words told in the past ("she couldn't walk"), from
+        # its frame or from a past cue anywhere in the sentence ("in 2021 ... until he couldn't sit up").
+        if reason is None and self._told_in_past(sentence, local):
+            # A cue inside the words themselves is theirs ("stopped her steroids a week ago": still stopped).
+            outside = sentence[: local[0]] + " " * (local[1] - local[0]) + sentence[local[1] :]
+            if self._has_past_cue(outside) or self._in_past_story(text, sentences, index):
+                return "past"
         return reason
 
     def refers_back_to_told(self, text: str, match: Span) -> bool:

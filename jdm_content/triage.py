@@ -101,7 +101,7 @@ class Rule:
     also_needs: Sequence[Pattern[str]] = ()
     # Figures of speech and look-alikes that contain this rule's words ("threw a fit").
     not_when: Sequence[Pattern[str]] = ()
-    # Mentions, not states ("back from the ER"): the emergency advice comes
+    # Mentions, not states ("we're in A&E now"): the emergency advice comes
     # first, then the answer to the question asked, if there is one.
     with_answer: bool = False
     fires: Sequence[str] = ()

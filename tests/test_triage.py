@@ -256,11 +256,19 @@ def test_a_figure_of_speech_silences_the_classifiers_emergency(guard: TriageGuar
     assert message.get("intent")["name"] == "faq"
 
 
-def test_a_question_that_mentions_the_er_gets_the_advice_first_then_its_answer(guard: TriageGuard) -> None:
-    text = "just got back from the ER with my son, they think it's jdm, what does treatment usually involve?"
+def test_a_question_asked_from_the_er_gets_the_advice_first_then_its_answer(guard: TriageGuard) -> None:
+    text = "we're sitting in the ER with my son right now, what does a high CK mean?"
     message = classified(guard, text, intent="faq")
     assert message.get("intent")["name"] == "faq"
     assert care_notes(message) == ["emergency"]
+
+
+def test_a_question_after_the_er_visit_gets_its_answer_alone(guard: TriageGuard) -> None:
+    # Help already had is no call for it: "call 911 now" would be a false alarm.
+    text = "just got back from the ER with my son, they think it's jdm, what does treatment usually involve?"
+    message = classified(guard, text, intent="faq")
+    assert message.get("intent")["name"] == "faq"
+    assert care_notes(message) == []
 
 
 @pytest.mark.parametrize("text", CHILD_MEDICINE)
