@@ -17,7 +17,6 @@ import http.client
 import json
 import os
 import re
-import select
 import socket
 import sqlite3
 import subprocess
@@ -32,7 +31,7 @@ from typing import Any, Dict, Iterator, List, Tuple
 import pytest
 import yaml
 
-from conftest import MODEL, ROOT, accepts, free_port, non_loopback_address, say
+from conftest import MODEL, ROOT, accepts, free_port, non_loopback_address, say, trickle
 from jdm_content.clinic import load_clinic
 from live_servers import SERVER_ENV, Servers, action_server_env, running_servers, stop_servers, wait_for
 from production import ENDPOINTS, NGINX, Settings, nginx_config
@@ -213,29 +212,6 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 
 def rasa_port(servers: Servers) -> int:
     return int(servers["rasa"].rsplit(":", 1)[1])
-
-
-def trickle(port: int, at_once: bytes, slowly: bytes, every: float = 0.5, give_up: float = 30) -> Tuple[float, bytes]:
-    """A slow client: `at_once`, then `slowly` one byte every `every` s until the server answers or closes.
-
-    Returns the seconds from the first byte until then (or until it gave up), and what the server sent.
-    """
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        start = time.monotonic()
-        sock.sendall(at_once)
-        for byte in slowly:
-            if select.select([sock], [], [], every)[0] or time.monotonic() - start > give_up:
-                break
-            try:
-                sock.sendall(bytes([byte]))
-            except OSError:
-                break
-        elapsed = time.monotonic() - start
-        sock.settimeout(5)
-        try:
-            return elapsed, sock.recv(65536)
-        except OSError:
-            return elapsed, b""
 
 
 SLOW_HEAD = (b"", b"POST " + WEBHOOK.encode() + b" HTTP/1.1\r\nHost: localhost\r\nX-Padding: " + b"a" * 400)
