@@ -404,9 +404,16 @@ async def answered_as_full(
 ) -> bool:
     """Close a conversation that holds `limit` messages already: the closing with the clinic's contact, nothing stored.
 
-    Two messages sent at the same moment may both get in before the count shows either.
+    Two messages sent at the same moment may both get in before the count shows either. A database
+    that cannot count lets the message through: Rasa may still answer it from memory.
     """
-    if agent is None or agent.tracker_store is None or await messages_stored(agent.tracker_store, chat.sender) < limit:
+    if agent is None or agent.tracker_store is None:
+        return False
+    try:
+        if await messages_stored(agent.tracker_store, chat.sender) < limit:
+            return False
+    except sa.exc.SQLAlchemyError as error:
+        logger.warning("Could not count a conversation's messages (%s); answering it anyway.", type(error).__name__)
         return False
     try:
         clinic = load_clinic()
