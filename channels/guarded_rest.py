@@ -58,6 +58,13 @@ is still being answered waits for it. The same id with a different text is
 refused (409). Without a `message_id` every request is a new message, as in
 stock Rasa.
 
+A conversation holding JDM_MAX_TURNS messages (default 200) already is closed:
+each further message gets utter_conversation_limit (the clinic's contact),
+without NLU, and is not stored. A conversation that grew without end would
+make every turn slower and the store larger, and no parent needs that many.
+Creating the channel also caps the Rasa server's connections and times each
+request's arrival (JDM_MAX_CONNECTIONS, JDM_REQUEST_SECONDS: http_limits.py).
+
 Unlike the stock channel it ignores the client's `input_channel`, `metadata`
 and `?stream=true`: nothing of ours uses them, and they would let a client
 write arbitrary data into the tracker store.
@@ -74,26 +81,41 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Collection, Dict, List, Optional, Text, Tuple
 
+import sqlalchemy as sa
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels import http_limits
 from components.cached_tracker_store import CachedSQLTrackerStore
+from jdm_content.clinic import UNKNOWN_CLINIC, load_clinic
+from jdm_content.files import DataFileError
 
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS_ENV = "JDM_MAX_MESSAGE_CHARS"
 MAX_BODY_BYTES_ENV = "JDM_MAX_BODY_BYTES"
+MAX_CONNECTIONS_ENV = "JDM_MAX_CONNECTIONS"
+REQUEST_SECONDS_ENV = "JDM_REQUEST_SECONDS"
+MAX_TURNS_ENV = "JDM_MAX_TURNS"
 DEFAULT_MAX_MESSAGE_CHARS = 1000
 # A 1,000-character message written entirely as JSON \uXXXX escapes of emoji
 # (12 bytes a character) still fits.
 DEFAULT_MAX_BODY_BYTES = 16 * 1024
+# Connections one Rasa process holds at once (each of RASA_WORKERS): far more than it can
+# answer at once, well under the 1,024 files a process may usually open.
+DEFAULT_MAX_CONNECTIONS = 100
+# Seconds from a request's first byte to its last: 16 KB takes 2 s on a poor mobile line.
+DEFAULT_REQUEST_SECONDS = 10
+# Messages from the parent in one conversation; no parent needs more, and each turn reads the conversation.
+DEFAULT_MAX_TURNS = 200
 # A conversation's or a message's id: the widget sends random UUIDs. At least 8 characters,
 # so an id is not a word another client would pick too ("default", "test", "1").
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{7,127}")
@@ -131,12 +153,18 @@ def limit_from_env(name: str, default: int) -> int:
 class Limits:
     max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    request_seconds: int = DEFAULT_REQUEST_SECONDS
+    max_turns: int = DEFAULT_MAX_TURNS
 
     @classmethod
     def from_env(cls) -> Limits:
         return cls(
             max_message_chars=limit_from_env(MAX_MESSAGE_CHARS_ENV, DEFAULT_MAX_MESSAGE_CHARS),
             max_body_bytes=limit_from_env(MAX_BODY_BYTES_ENV, DEFAULT_MAX_BODY_BYTES),
+            max_connections=limit_from_env(MAX_CONNECTIONS_ENV, DEFAULT_MAX_CONNECTIONS),
+            request_seconds=limit_from_env(REQUEST_SECONDS_ENV, DEFAULT_REQUEST_SECONDS),
+            max_turns=limit_from_env(MAX_TURNS_ENV, DEFAULT_MAX_TURNS),
         )
 
 
@@ -351,6 +379,61 @@ async def replay_if_answered(agent: Optional[Agent], request: ChatRequest, colle
     return True
 
 
+async def messages_stored(store: TrackerStore, sender: str) -> int:
+    """How many messages from the parent the conversation holds, over every session.
+
+    One indexed COUNT on the SQL stores our profiles use; any other store replays the conversation.
+    """
+    inner = innermost_store(store)
+    if isinstance(inner, SQLTrackerStore):
+        events = inner.SQLEvent.__table__
+        counted = sa.select(sa.func.count()).where(
+            events.c.sender_id == sender, events.c.type_name == UserUttered.type_name
+        )
+        with inner.engine.connect() as connection:
+            return int(connection.execute(counted).scalar() or 0)
+    tracker = await store.retrieve_full_tracker(sender)
+    return 0 if tracker is None else sum(isinstance(event, UserUttered) for event in tracker.events)
+
+
+CONVERSATION_FULL = "utter_conversation_limit"
+
+
+async def answered_as_full(
+    agent: Optional[Agent], chat: ChatRequest, collector: CollectingOutputChannel, limit: int
+) -> bool:
+    """Close a conversation that holds `limit` messages already: the closing with the clinic's contact, nothing stored.
+
+    Two messages sent at the same moment may both get in before the count shows either. A database
+    that cannot count lets the message through: Rasa may still answer it from memory.
+    """
+    if agent is None or agent.tracker_store is None:
+        return False
+    try:
+        if await messages_stored(agent.tracker_store, chat.sender) < limit:
+            return False
+    except sa.exc.SQLAlchemyError as error:
+        logger.warning("Could not count a conversation's messages (%s); answering it anyway.", type(error).__name__)
+        return False
+    try:
+        clinic = load_clinic()
+    except DataFileError as error:
+        logger.error("Clinic details unavailable: %s", error)
+        clinic = UNKNOWN_CLINIC
+    message = await agent.nlg.generate(
+        CONVERSATION_FULL,
+        DialogueStateTracker(chat.sender, []),
+        GuardedRestInput.name(),
+        clinic_name=clinic.name,
+        clinic_phone=clinic.phone,
+        clinic_hours=clinic.hours,
+    )
+    if message is None:
+        raise RuntimeError(f"the model's domain has no {CONVERSATION_FULL}: train it again")
+    await collector.send_response(chat.sender, message)
+    return True
+
+
 # The custom payload that marks action_forget_conversation's reply (actions/privacy.py).
 FORGET_KEY = "forget_conversation"
 
@@ -417,8 +500,11 @@ class GuardedRestInput(RestInput):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> GuardedRestInput:
+        """The channel as the Rasa server creates it, with its connections limited too (before Sanic starts)."""
         # Limits come from the environment, so a deployment changes them without editing files.
-        return cls(Limits.from_env())
+        limits = Limits.from_env()
+        http_limits.install(limits.max_connections, limits.request_seconds)
+        return cls(limits)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint(f"guarded_webhook_{type(self).__name__}", __name__)
@@ -449,6 +535,8 @@ class GuardedRestInput(RestInput):
                     # A stored "Done, deleted" is not the truth until the deletion below has run
                     # again: the first try's may have failed, or its server died before it ran.
                     logger.info("Answering a message sent twice with its stored answer.")
+                elif await answered_as_full(agent, chat, collector, self.limits.max_turns):
+                    logger.info("Closed a conversation at its limit of %d messages.", self.limits.max_turns)
                 else:
                     await on_new_message(
                         UserMessage(

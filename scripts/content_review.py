@@ -267,7 +267,7 @@ def _response_fillings(name: str, template: str) -> Tuple[str, ...]:
     if name == "utter_crisis":
         lines = "\n".join(f"- **{line.name}** ({line.region}): {line.contact}" for line in load_crisis_lines())
         return _fill(template, [{"crisis_lines": lines}])
-    if name in ("utter_clinic_contact", "utter_human_contact"):
+    if name in ("utter_clinic_contact", "utter_human_contact", "utter_conversation_limit"):
         return _fill(
             template, ({"clinic_name": c.name, "clinic_phone": c.phone, "clinic_hours": c.hours} for c in clinics)
         )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import select
 import socket
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, NoReturn, Optional
+from typing import Any, Dict, Iterator, List, NoReturn, Optional, Tuple
 
 import pytest
 import yaml
@@ -43,6 +44,29 @@ def accepts(address: str, port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(5)
         return sock.connect_ex((address, port)) == 0
+
+
+def trickle(port: int, at_once: bytes, slowly: bytes, every: float = 0.5, give_up: float = 30) -> Tuple[float, bytes]:
+    """A slow client: `at_once`, then `slowly` one byte every `every` s until the server answers or closes.
+
+    Returns the seconds from the first byte until then (or until it gave up), and what the server sent.
+    """
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        start = time.monotonic()
+        sock.sendall(at_once)
+        for byte in slowly:
+            if select.select([sock], [], [], every)[0] or time.monotonic() - start > give_up:
+                break
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:
+                break
+        elapsed = time.monotonic() - start
+        sock.settimeout(5)
+        try:
+            return elapsed, sock.recv(65536)
+        except OSError:
+            return elapsed, b""
 
 
 def ports_still_open(ports: Dict[str, int], wait_s: float = 20.0) -> List[str]:

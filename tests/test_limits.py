@@ -3,22 +3,37 @@
 The action server has no authentication, so it listens on loopback unless
 ACTION_SERVER_HOST says otherwise; checked by knocking on this machine's own
 non-loopback address while it runs.
+
+The Rasa server's own limits (channels/http_limits.py, channels/guarded_rest.py)
+are checked on a running server given short settings: a client sending its
+request slowly is cut off at the deadline, a connection over the cap is refused,
+and a conversation over its turns is closed with the clinic's contact while its
+stored events stay exactly as they were.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import re
+import socket
+import sqlite3
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 import yaml
 
-from conftest import ROOT, accepts, free_port, non_loopback_address
-from live_servers import SERVER_ENV, action_server_env, stop_servers, wait_for
+from conftest import MODEL, ROOT, accepts, free_port, non_loopback_address, say, trickle
+from jdm_content.clinic import load_clinic
+from live_servers import SERVER_ENV, Servers, action_server_env, running_servers, stop_servers, wait_for
 from production import ENDPOINTS, NGINX, Settings, nginx_config
 
 
@@ -171,3 +186,162 @@ def test_helms_nginx_keeps_the_profiles_limits(tmp_path: Path) -> None:
     (tmp_path / "nginx.conf").write_text(main)
     check = subprocess.run([NGINX, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")], capture_output=True)
     assert check.returncode == 0, check.stderr.decode()
+
+
+# Short limits, so each check takes seconds. One Rasa process: the connection cap is per process.
+REQUEST_SECONDS, MAX_CONNECTIONS, MAX_TURNS = 2, 4, 3
+SHORT_LIMITS = {
+    "JDM_REQUEST_SECONDS": str(REQUEST_SECONDS),
+    "JDM_MAX_CONNECTIONS": str(MAX_CONNECTIONS),
+    "JDM_MAX_TURNS": str(MAX_TURNS),
+    "SANIC_WORKERS": "1",
+}
+ALARM = re.compile(r"\b(ERROR|WARNING|CRITICAL)\b|Traceback")
+# What the busy-database test below makes the server log, on purpose.
+DATABASE_FAULT = re.compile(r"database is locked|sqlite3\.OperationalError|Could not count a conversation's messages")
+WEBHOOK = "/webhooks/rest/webhook"
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """The assistant served as `make run` does, with the short limits above."""
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` first (make test does)")
+    with running_servers(MODEL, tmp_path_factory.mktemp("limited"), web=False, env=SHORT_LIMITS) as servers:
+        yield servers
+        lines = servers.log("rasa").splitlines()
+        assert not [line for line in lines if ALARM.search(line) and not DATABASE_FAULT.search(line)]
+
+
+def rasa_port(servers: Servers) -> int:
+    return int(servers["rasa"].rsplit(":", 1)[1])
+
+
+SLOW_HEAD = (b"", b"POST " + WEBHOOK.encode() + b" HTTP/1.1\r\nHost: localhost\r\nX-Padding: " + b"a" * 400)
+SLOW_BODY = (
+    b"POST " + WEBHOOK.encode() + b" HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+    b"Content-Length: 400\r\n\r\n",
+    json.dumps({"sender": "slow-client-1", "message": "x" * 360}).encode().ljust(400),
+)
+
+
+@pytest.mark.parametrize("at_once, slowly", [SLOW_HEAD, SLOW_BODY], ids=["head", "body"])
+def test_a_client_sending_its_request_slowly_is_cut_off_at_the_deadline(
+    limited: Servers, at_once: bytes, slowly: bytes
+) -> None:
+    # Two bytes a second: each byte would restart Sanic's own timeout, so without the deadline this runs for minutes.
+    elapsed, answer = trickle(rasa_port(limited), at_once, slowly)
+    assert REQUEST_SECONDS - 0.5 < elapsed < REQUEST_SECONDS + 8, f"cut off after {elapsed:.1f} s"
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:80]
+    assert say(limited["rasa"], f"after-slow-{uuid.uuid4()}", "hello"), "the server stopped answering"
+
+
+def test_the_deadline_is_per_request_so_a_kept_alive_connection_carries_the_next_message(limited: Servers) -> None:
+    """The widget's browser keeps its connection between messages: waiting longer than the deadline is fine."""
+    sender = f"keepalive-{uuid.uuid4()}"
+    connection = http.client.HTTPConnection("127.0.0.1", rasa_port(limited), timeout=60)
+    try:
+        statuses, sockets = [], []
+        for text in ("hello", "what is jdm?"):
+            body = json.dumps({"sender": sender, "message": text})
+            connection.request("POST", WEBHOOK, body, {"Content-Type": "application/json"})
+            reply = connection.getresponse()
+            statuses.append(reply.status)
+            assert json.loads(reply.read())
+            sockets.append(connection.sock)
+            time.sleep(REQUEST_SECONDS + 1)  # under Sanic's 5 s keep-alive
+        assert statuses == [200, 200]
+        assert sockets[0] is sockets[1] is not None, "the connection was not kept between messages"
+    finally:
+        connection.close()
+
+
+def test_a_connection_over_the_cap_is_refused_with_503_until_one_closes(limited: Servers) -> None:
+    port, sender = rasa_port(limited), f"cap-{uuid.uuid4()}"
+    # Connections that send nothing: Sanic keeps them for its 5 s keep-alive.
+    held = [socket.create_connection(("127.0.0.1", port)) for _ in range(MAX_CONNECTIONS)]
+    try:
+        time.sleep(0.5)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            say(limited["rasa"], sender, "hello")
+        assert refused.value.code == 503
+        assert refused.value.headers["Retry-After"].isdigit()
+        assert json.loads(refused.value.read())["error"] == "busy"
+    finally:
+        for sock in held:
+            sock.close()
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            assert say(limited["rasa"], sender, "hello")
+            break
+        except urllib.error.HTTPError as error:
+            assert error.code == 503 and time.monotonic() < deadline, "still refused after the connections closed"
+            time.sleep(0.2)
+
+
+def post(rasa: str, body: Dict[str, Any]) -> List[Dict[str, Any]]:
+    request = urllib.request.Request(
+        rasa + WEBHOOK, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def stored(servers: Servers, sender: str) -> List[Tuple[int, str, str]]:
+    with sqlite3.connect(servers.workdir / "tracker.db") as db:
+        return db.execute(
+            "SELECT id, type_name, data FROM events WHERE sender_id = ? ORDER BY id", (sender,)
+        ).fetchall()
+
+
+def texts(replies: List[Dict[str, Any]]) -> str:
+    return "\n".join(reply.get("text") or "" for reply in replies)
+
+
+def test_a_conversation_past_its_turns_ends_politely_with_the_clinics_contact_and_keeps_what_it_had(
+    limited: Servers,
+) -> None:
+    rasa, sender = limited["rasa"], f"turns-{uuid.uuid4()}"
+    questions = ["hello", "what is jdm?", "how is jdm treated?"]
+    assert len(questions) == MAX_TURNS
+    ids = [f"message-{number}-{sender}" for number in range(MAX_TURNS)]
+    answers = [post(rasa, {"sender": sender, "message": questions[n], "message_id": ids[n]}) for n in range(MAX_TURNS)]
+    assert all(answers)
+    before = stored(limited, sender)
+
+    clinic = load_clinic()
+    for extra in ("can my child go in the sun?", "hello?"):
+        closing = texts(post(rasa, {"sender": sender, "message": extra}))
+        assert "can't answer more messages" in closing and "Start over" in closing
+        assert clinic.name in closing and clinic.phone in closing and clinic.hours in closing
+    # Nothing lost and nothing added: the stored conversation is as it was after the last answered turn.
+    assert stored(limited, sender) == before
+    # A retry of the last answered message still gets its own answer, not the closing.
+    assert post(rasa, {"sender": sender, "message": questions[-1], "message_id": ids[-1]}) == answers[-1]
+    # The closing says Delete still works: it does, and the conversation then starts afresh.
+    request = urllib.request.Request(
+        rasa + "/webhooks/rest/forget",
+        data=json.dumps({"sender": sender}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert json.loads(response.read()) == {"deleted": True}
+    assert stored(limited, sender) == []
+    assert "can't answer more messages" not in texts(post(rasa, {"sender": sender, "message": "hello"}))
+
+
+def test_a_database_that_cannot_count_still_lets_the_parent_be_answered(limited: Servers) -> None:
+    """The turn limit never makes a database fault worse: the message goes on to Rasa, which answers from memory."""
+    sender = f"busy-{uuid.uuid4()}"
+    assert post(limited["rasa"], {"sender": sender, "message": "hello"})
+    blocker = sqlite3.connect(limited.workdir / "tracker.db", isolation_level=None)
+    try:
+        blocker.execute("BEGIN EXCLUSIVE")  # no other connection may read or write the file now
+        answer = post(limited["rasa"], {"sender": sender, "message": "what is jdm?"})
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert "JDM" in texts(answer)
+    assert "Could not count a conversation's messages (OperationalError); answering it anyway." in limited.log("rasa")

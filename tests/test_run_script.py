@@ -16,7 +16,7 @@ from typing import Dict, Iterator, List
 
 import pytest
 
-from conftest import MODEL, accepts, free_port, non_loopback_address, port_in_use, ports_still_open, say
+from conftest import MODEL, accepts, free_port, non_loopback_address, port_in_use, ports_still_open, say, trickle
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -156,12 +156,16 @@ def test_an_open_door_is_refused_before_anything_starts(settings: Dict[str, str]
 
 @pytest.fixture(scope="module")
 def configured() -> Iterator[Dict[str, str]]:
-    """`make run` with settings from the environment: the API on with a token, small message limits."""
+    """`make run` with settings from the environment: the API on with a token, small message and turn limits."""
     ports = {"rasa": free_port(), "actions": free_port(), "web": free_port()}
     token = uuid.uuid4().hex
-    process = launch(
-        ports, RASA_ENABLE_API="true", RASA_AUTH_TOKEN=token, JDM_MAX_MESSAGE_CHARS="60", JDM_MAX_BODY_BYTES="3000"
-    )
+    limits = {
+        "JDM_MAX_MESSAGE_CHARS": "60",
+        "JDM_MAX_BODY_BYTES": "3000",
+        "JDM_MAX_TURNS": "2",
+        "JDM_REQUEST_SECONDS": "3",
+    }
+    process = launch(ports, RASA_ENABLE_API="true", RASA_AUTH_TOKEN=token, **limits)
     output = Output(process)
     try:
         assert output.ready.wait(timeout=300), str(output)
@@ -199,3 +203,12 @@ def test_message_and_body_limits_come_from_the_environment(configured: Dict[str,
     assert status({"sender": sender, "message": "x" * 60}) == 200
     assert status({"sender": sender, "message": "x" * 61}) == 422
     assert status({"sender": sender, "message": "hi", "padding": "x" * 3000}) == 413
+    # Two messages stored (the refused ones are not): the third is answered with the closing.
+    assert "can't answer more messages" not in " ".join(
+        m.get("text", "") for m in say(configured["rasa"], sender, "hi")
+    )
+    assert "can't answer more messages" in " ".join(m.get("text", "") for m in say(configured["rasa"], sender, "hi"))
+    # A request still arriving after 3 s is cut off.
+    slow_head = b"POST /webhooks/rest/webhook HTTP/1.1\r\nHost: localhost\r\nX-Padding: " + b"a" * 400
+    elapsed, answer = trickle(int(configured["rasa"].rsplit(":", 1)[1]), b"", slow_head)
+    assert elapsed < 3 + 8 and answer.startswith(b"HTTP/1.1 408"), (elapsed, answer[:80])
