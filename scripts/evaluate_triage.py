@@ -1,9 +1,10 @@
 """How well the safety layer triages parents' messages (part of `make evaluate`).
 
 Each message of the triage sets opens a new conversation on the REST channel,
-as a parent would send it: the four development sets (tests/triage_dev/,
-written by people who had not seen the rules, then read and tuned on) and the
-sealed set (tests/heldout/triage_sealed_v3/, never read). The tier the assistant gave is read from
+as a parent would send it: the five development sets (tests/triage_dev/,
+written by people who had not seen the rules, then read and tuned on). The
+sealed set (tests/heldout/triage_sealed_v4/) is left out of the default list:
+measure it once, at the end of a round, with --messages. The tier the assistant gave is read from
 its replies (data/safety/triage.yml `tiers`: the first paragraph of each
 tier's domain response). In the matrix a message counts in its own tier when
 that tier's reply was among the replies, else in the most severe one shown. Prints the confusion
@@ -215,7 +216,7 @@ def main() -> int:
             "tests/triage_dev/second_set",
             "tests/triage_dev/third_set",
             "tests/triage_dev/fourth_set",
-            "tests/heldout/triage_sealed_v3",
+            "tests/triage_dev/fifth_set",
         ],
         help="folders of triage sets, each reported on its own",
     )
