@@ -225,6 +225,10 @@ class ActionFollowUp(Action):
         return events
 
 
+# The actions that answer a first question, as data/rules/faq.yml runs them (follow-ups: ActionFollowUp).
+FIRST_ANSWERS: Dict[str, Action] = {"faq": ActionAnswerFaq(), "ask_term": ActionExplainTerm()}
+
+
 def answer_first_question(
     dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
 ) -> List[EventType]:
@@ -253,6 +257,3 @@ def answer_first_question(
     }
     # Only slots (the topic, for the second question's context) may come out of the slot-validation hook.
     return [event for event in action.run(dispatcher, asked, domain) if event.get("event") == "slot"]
-
-
-FIRST_ANSWERS: Dict[str, Action] = {"faq": ActionAnswerFaq(), "ask_term": ActionExplainTerm()}

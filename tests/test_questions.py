@@ -14,8 +14,10 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa_sdk.events import SlotSet
 
 from actions.care_team import ActionTriageNote
+from actions.faq import ActionExplainTerm
 from components.sentence_classifier import feature_blocks, part_blocks
 from conftest import make_tracker
+from jdm_content.knowledge import load_terms
 from jdm_content.questions import FIRST_QUESTION_ENTITY, QuestionFinder, asked_last, first_question
 
 FINDER = QuestionFinder(["what", "how", "why", "will", "is", "can"])
@@ -123,4 +125,14 @@ def test_the_first_question_is_answered_after_the_advice_and_sets_the_topic(disp
 def test_an_emergency_reply_stands_alone(dispatcher, domain) -> None:
     tracker = make_tracker("What causes JDM? She can't breathe", "emergency", entities=[mark(0, 16, "faq/cause")])
     assert asyncio.run(ActionTriageNote().run(dispatcher, tracker, domain)) == []
+    assert dispatcher.messages == []
+
+
+def test_a_term_answer_given_for_the_first_question_is_not_repeated_for_the_second(dispatcher, domain) -> None:
+    """ "Why is she on methotrexate?? isn't it a chemo drug??": one methotrexate answer, not two."""
+    answer = load_terms().by_id["methotrexate"].answer
+    events = [{"event": "user", "text": "..."}, {"event": "bot", "text": answer}]
+    drug = {"entity": "drug", "value": "methotrexate", "start": 14, "end": 26}
+    tracker = make_tracker("why is she on methotrexate?? isnt it a chemo drug??", "ask_term", [drug], events=events)
+    ActionExplainTerm().run(dispatcher, tracker, domain)
     assert dispatcher.messages == []
