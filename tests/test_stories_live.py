@@ -95,3 +95,12 @@ def test_after_two_answers_a_follow_up_is_about_the_second(live_servers) -> None
     replies = say(rasa, sender, "how long?")
     answer = load_follow_ups().answer("treatment_overview", "how_long").text or ""
     assert any((m.get("text") or "").startswith(answer.split("\n\n")[0]) for m in replies)
+
+
+def test_an_emergency_in_a_two_question_message_gets_the_emergency_reply_and_no_answer(live_servers) -> None:
+    replies = say(
+        live_servers["rasa"], f"two-{uuid.uuid4()}", "What causes JDM? And why are her lips blue and she can't breathe?"
+    )
+    texts = [m.get("text") or "" for m in replies]
+    assert any(t.startswith(RESPONSES["utter_emergency"][0]["text"].split("\n\n")[0]) for t in texts), texts
+    assert where(replies, "faq/cause") == -1
