@@ -6,7 +6,9 @@ answer (care_note = "emergency"). Rasa runs `action_validate_slot_mappings`
 (its global slot-validation hook) after every message, before any reply, and
 keeps the messages it sends: so the advice reaches the parent on every path
 (answer, not covered, fallback, support) without each action having to
-remember it.
+remember it. The same hook answers the first of two questions (entity
+first_question, components/sentence_classifier.py), so it comes after the
+advice and before the rules answer the second.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.faq import answer_first_question
 from jdm_content.clinic import UNKNOWN_CLINIC, load_clinic, load_crisis_lines
 from jdm_content.files import DataFileError
 from jdm_content.triage import CARE_NOTE_ENTITY, load_triage
 
 logger = logging.getLogger(__name__)
+# Replies that stand alone: nothing is answered before them, not even a first question.
+ALONE = ("emergency", "crisis")
 
 
 def care_note(tracker: Tracker) -> str:
@@ -34,15 +39,23 @@ def care_note(tracker: Tracker) -> str:
 
 
 class ActionTriageNote(Action):
-    """Say the tier's advice (with the clinic's phone and out-of-hours line) before the answer.
+    """Say the tier's advice (with the clinic's phone and out-of-hours line), then any first question's answer.
 
-    It sets no slot: the name is Rasa's hook that runs after every message.
+    The name is Rasa's hook that runs after every message; the only slot it
+    sets is the first answer's topic. An emergency or crisis reply stands alone.
     """
 
     def name(self) -> Text:
         return "action_validate_slot_mappings"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        self.say_note(dispatcher, tracker)
+        if (tracker.latest_message.get("intent") or {}).get("name") in ALONE:
+            return []
+        return answer_first_question(dispatcher, tracker, domain)
+
+    @staticmethod
+    def say_note(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         tier = care_note(tracker)
         response = load_triage().tier_responses.get(tier)
         if response:
@@ -54,7 +67,6 @@ class ActionTriageNote(Action):
             dispatcher.utter_message(
                 response=response, clinic_phone=clinic.phone, clinic_out_of_hours=clinic.out_of_hours
             )
-        return []
 
 
 class ActionCrisis(Action):

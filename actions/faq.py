@@ -9,7 +9,7 @@ medicine, test or sign is answered about that one.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Collection, Dict, List, Optional, Set, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.fallback import suggest_topics
 from jdm_content.knowledge import Answer, Term, load_follow_ups, load_terms, load_topic_menu, load_topics
 from jdm_content.lexicon import canonical_id, entry
+from jdm_content.questions import asked_last, first_question
 
 TOPIC_SLOT = "topic"
 SUPPORT_OFFER = "utter_offer_support"
@@ -44,10 +45,15 @@ def selected_topic(latest_message: Dict[str, Any]) -> Tuple[Optional[str], float
 
 
 def named_terms(tracker: Tracker) -> List[Tuple[str, str]]:
-    """(label, lexicon id) of each drug, test or sign the latest message names, in order, once each."""
+    """(label, lexicon id) of each drug, test or sign the latest message's question names, in order, once each.
+
+    With two questions, the second's (a first question is answered apart: answer_first_question).
+    """
+    message = tracker.latest_message
+    _, entities = asked_last(message.get("text") or "", message.get("entities") or [], TERM_LABELS)
     named: List[Tuple[str, str]] = []
-    for entity in tracker.latest_message.get("entities", []):
-        label = entity.get("entity")
+    for entity in entities:
+        label = str(entity.get("entity"))
         term_id = canonical_id(label, str(entity.get("value", ""))) if label in TERM_LABELS else None
         if term_id and (label, term_id) not in named:
             named.append((label, term_id))
@@ -100,10 +106,22 @@ def send_answer(dispatcher: CollectingDispatcher, answer: Answer, title: str = "
         dispatcher.utter_message(text=(answer.text or "").replace("{title}", title))
 
 
-def explain(dispatcher: CollectingDispatcher, named: List[Term]) -> List[EventType]:
-    """Each named term's own answer; its topic becomes the context for follow-ups."""
+def said_this_turn(tracker: Tracker) -> Set[str]:
+    """What the assistant has already said since the parent's message (a first question's answer)."""
+    said: Set[str] = set()
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot" and event.get("text"):
+            said.add(str(event["text"]))
+    return said
+
+
+def explain(dispatcher: CollectingDispatcher, named: List[Term], said: Collection[str] = ()) -> List[EventType]:
+    """Each named term's own answer, unless already said this turn; its topic becomes the context for follow-ups."""
     for term in named:
-        dispatcher.utter_message(text=term.answer)
+        if term.answer not in said:
+            dispatcher.utter_message(text=term.answer)
     topic = next((term.topic for term in reversed(named) if term.topic), None)
     return [SlotSet(TOPIC_SLOT, topic)] if topic else []
 
@@ -118,7 +136,7 @@ class ActionAnswerFaq(Action):
         topic_id, confidence = selected_topic(tracker.latest_message)
         if anchored := anchoring_terms(tracker, topic_id):
             # "why is hydroxychloroquine given": the medicine named, not a neighbouring topic.
-            return explain(dispatcher, anchored)
+            return explain(dispatcher, anchored, said_this_turn(tracker))
         topic = load_topics().get(topic_id or "")
         if topic is None:
             offer_topics(dispatcher)
@@ -150,7 +168,7 @@ class ActionExplainTerm(Action):
                 dispatcher.utter_message(
                     text=terms.not_covered.replace("{name}", lexicon_entry.name if lexicon_entry else term_id)
                 )
-        return explain(dispatcher, [terms.by_id[i] for _, i in named if i in terms.by_id])
+        return explain(dispatcher, [terms.by_id[i] for _, i in named if i in terms.by_id], said_this_turn(tracker))
 
 
 class ActionFollowUp(Action):
@@ -196,7 +214,7 @@ class ActionFollowUp(Action):
         """Side effects of methotrexate: that medicine's topic, never the last topic's."""
         follow_ups = load_follow_ups()
         if kind in follow_ups.term_answers:
-            return explain(dispatcher, named)
+            return explain(dispatcher, named, said_this_turn(tracker))
         topics = load_topics()
         events: List[EventType] = []
         for term in named:
@@ -205,3 +223,37 @@ class ActionFollowUp(Action):
             topic = answer.topic or term.topic
             events = topic_events(topic) if topic else events
         return events
+
+
+# The actions that answer a first question, as data/rules/faq.yml runs them (follow-ups: ActionFollowUp).
+FIRST_ANSWERS: Dict[str, Action] = {"faq": ActionAnswerFaq(), "ask_term": ActionExplainTerm()}
+
+
+def answer_first_question(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+) -> List[EventType]:
+    """Answer the first of two questions (entity first_question), as its own message would be answered.
+
+    action_validate_slot_mappings calls this before the rules answer the
+    second question, so the parent reads the answers in the order asked. Only
+    medical questions are marked (`answers_first` in config.yml); their
+    actions are the ones data/rules/faq.yml runs for them.
+    """
+    message = tracker.latest_message
+    first = first_question(message.get("text") or "", message.get("entities") or [])
+    if first is None:
+        return []
+    text, entities, label, confidence = first
+    intent = label.split("/", 1)[0]
+    action = FIRST_ANSWERS.get(intent) or (ActionFollowUp() if intent.startswith(FOLLOW_UP_PREFIX) else None)
+    if action is None:
+        return []
+    asked = tracker.copy()
+    asked.latest_message = {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "entities": entities,
+        "response_selector": {"default": {"response": {"intent_response_key": label, "confidence": confidence}}},
+    }
+    # Only slots (the topic, for the second question's context) may come out of the slot-validation hook.
+    return [event for event in action.run(dispatcher, asked, domain) if event.get("event") == "slot"]

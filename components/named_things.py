@@ -30,6 +30,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from components.intent_override import override_intent
 from jdm_content.knowledge import load_follow_ups
+from jdm_content.questions import asked_last
 
 FOLLOW_UP_INTENT_PREFIX = "followup_"
 
@@ -60,6 +61,7 @@ class NamedThingIntent(GraphComponent):
 
     def __init__(self, config: Dict[Text, Any], cues: Optional[Dict[str, Tuple[str, ...]]] = None) -> None:
         self._config = {**self.get_default_config(), **config}
+        self._named = {*self._config["intents"], *self._config["follow_ups_about"], *self._config["when_unsure"]}
         self._cues: List[Tuple[str, Pattern[str]]] = [
             (FOLLOW_UP_INTENT_PREFIX + kind, whole_words(phrases)) for kind, phrases in (cues or {}).items() if phrases
         ]
@@ -96,8 +98,10 @@ class NamedThingIntent(GraphComponent):
             if (message.get(TEXT) or "").startswith("/"):
                 continue  # a button payload says its own intent
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            labels = [str(e.get("entity")) for e in message.get(ENTITIES) or []]
-            new_intent = self.intent_for(intent, labels, message.get(TEXT) or "")
+            # With two questions, the intent is the second's (jdm_content/questions.py): its own words.
+            text, entities = asked_last(message.get(TEXT) or "", message.get(ENTITIES) or [], self._named)
+            labels = [str(e.get("entity")) for e in entities]
+            new_intent = self.intent_for(intent, labels, text)
             if new_intent and new_intent != intent:
                 # DEBUG only: at INFO its timestamp beside the proxy's would say which address asked about what.
                 logger.debug("Named %s: intent %s set to %s", labels, intent, new_intent)

@@ -118,7 +118,7 @@ class Context:
         )
 
     def sentences(self, text: str) -> List[Span]:
-        return _sentences(text)
+        return sentence_spans(text)
 
     def why_not(
         self, text: str, match: Span, not_when: Sequence[Pattern[str]] = (), ignore: Sequence[str] = ()
@@ -339,7 +339,7 @@ def _overlaps(a: Span, b: Span) -> bool:
 
 
 @lru_cache(maxsize=1024)
-def _sentences(text: str) -> List[Span]:
+def sentence_spans(text: str) -> List[Span]:
     """(start, end) of each sentence; a line break always ends one."""
     spans = []
     offset = 0
