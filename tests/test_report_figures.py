@@ -125,9 +125,10 @@ EXPECTED: Dict[str, Any] = {
     "handoffs": {
         "total": 1,
         "by_organisation": [
-            {"organisation": "gard", "name": "Genetic and Rare Diseases (GARD) Information Center", "count": 1},
+            # A UK family who wants other families gets the parents' groups (issue 22, item 4).
+            {"organisation": "cure_jm", "name": "Cure JM Foundation", "count": 1},
             {"organisation": "myositis_support_group_uk", "name": "Myositis Support Group (UK)", "count": 1},
-            {"organisation": "nord", "name": "National Organization for Rare Disorders (NORD)", "count": 1},
+            {"organisation": "myositis_association", "name": "The Myositis Association", "count": 1},
         ],
         "by_need": [{"need": "families", "name": "meeting other families", "count": 1}],
     },
