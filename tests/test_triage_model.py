@@ -120,34 +120,25 @@ def test_every_example_has_a_known_tier_and_no_text_twice() -> None:
 
 
 @pytest.mark.parametrize(
-    "sentence, counts",
+    "tier, sentence, counts",
     [
         # Feeling alone is no crisis: the model's guess needs words of death, harm, ending or a means.
-        ("I want to have a plan written down so everyone knows.", False),
-        ("I can't stop thinking about the other family from the ward.", False),
-        ("i've been saving my tablets in a sock", True),
-        ("sometimes I wish I could go to sleep and not wake up", True),
+        ("crisis", "I want to have a plan written down so everyone knows.", False),
+        ("crisis", "I can't stop thinking about the other family from the ward.", False),
+        ("crisis", "i've been saving my tablets in a sock", True),
+        ("crisis", "sometimes I wish I could go to sleep and not wake up", True),
         # A question or a fear about dying is no wish to die.
-        ("she keeps asking me if she's going to die too", False),
-        ("what happens if I stop my steroids suddenly, like would I die?", False),
-    ],
-)
-def test_the_models_crisis_guess_counts_only_with_words_of_a_crisis(sentence: str, counts: bool) -> None:
-    assert load_triage().learned_may_say("crisis", sentence) is counts
-
-
-@pytest.mark.parametrize(
-    "sentence, counts",
-    [
+        ("crisis", "she keeps asking me if she's going to die too", False),
+        ("crisis", "what happens if I stop my steroids suddenly, like would I die?", False),
         # Naming her medicines is no urgent sign: the model's guess needs a sign or an event.
-        ("She's on prednisolone 5mg and methotrexate once a week.", False),
-        ("My daughter is 9 and has methotrexate tablets on Saturdays.", False),
-        ("his pee has looked like cola since this morning", True),
-        ("he's been skipping his pred at his dad's", True),
+        ("urgent", "She's on prednisolone 5mg and methotrexate once a week.", False),
+        ("urgent", "My daughter is 9 and has methotrexate tablets on Saturdays.", False),
+        ("urgent", "his pee has looked like cola since this morning", True),
+        ("urgent", "he's been skipping his pred at his dad's", True),
     ],
 )
-def test_the_models_urgent_guess_counts_only_with_a_sign_or_an_event(sentence: str, counts: bool) -> None:
-    assert load_triage().learned_may_say("urgent", sentence) is counts
+def test_the_models_guess_counts_only_with_its_tiers_words(tier: str, sentence: str, counts: bool) -> None:
+    assert load_triage().learned_may_say(tier, sentence) is counts
 
 
 def test_the_model_still_hears_a_crisis_said_as_all_is_fine(guard: TriageGuard) -> None:
