@@ -32,6 +32,12 @@ CONTEXT_REASONS = tuple(REASONS.values())
 CRISIS_STILL_COUNTS = ("hypothetical", "someone else", "all clear")
 _TERM = re.compile(r"\{([A-Za-z_]+)\}")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
+# A sentence's clauses, split at a comma or at "or"/"and" that starts a new question.
+_CLAUSE = re.compile(r"[^,;]+?(?=,|;|\s(?:or|and)\s(?:can|could|should|do|does|is|are|will|would|how|what)\b|$)", re.I)
+_ASKS = re.compile(
+    r"\W*(?:(?:or|and|but|so)\s+)?(?:can|could|should|shall|do|does|did|is|are|will|would|may|might|how|what|when|why|which)\b",
+    re.I,
+)
 _HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
 # Shorter words are too easily mistaken for one another ("pred", "dose").
 MIN_TYPO_LENGTH = 4
@@ -59,6 +65,14 @@ def _compile(regex: str, where: str) -> Pattern[str]:
         return re.compile(rf"(?<!\w)(?:{regex})(?!\w)", re.IGNORECASE)
     except re.error as error:
         raise DataFileError(f"{where}: not a valid pattern ({error}): {regex!r}") from error
+
+
+def _is_a_name(text: str, word: re.Match) -> bool:
+    """A capitalised word inside a sentence: a name ("in Leeds", "Tilly", "Plaquenill"), not a
+    misspelt English word. A shouted word ("FITING") and a sentence's first word are read as any other."""
+    first, rest = word.group(0)[0], word.group(0)[1:]
+    before = text[: word.start()].rstrip()
+    return first.isupper() and not rest.isupper() and bool(before) and before[-1] not in '.!?\n:;"(-'
 
 
 def _table_words(data: Dict[str, Any]) -> Tuple[Set[str], Set[str]]:
@@ -166,6 +180,14 @@ class Triage:
         self._typo_targets = self._parse_typo_targets(
             data.get("typo_tolerant", []), {w for w in table_words if len(w) >= MIN_TABLE_TARGET and w in self._english}
         )
+        # A capitalised word inside a sentence is a name: only a medicine's ("Plaquenill") is corrected.
+        self._name_targets = [w.lower() for w in _string_list(data.get("typo_tolerant", []), source)]
+        # Only targets of about the word's length can be its typo: look at those alone.
+        longest = max(map(len, self._typo_targets), default=0) + MAX_TYPO_LENGTH_CHANGE
+        self._typo_targets_by_length = {
+            length: [t for t in self._typo_targets if abs(len(t) - length) <= MAX_TYPO_LENGTH_CHANGE]
+            for length in range(MIN_TYPO_LENGTH, longest + 1)
+        }
         self.context = Context.from_data(require(data, "context", source), f"{source}: context")
         self.rules = self._parse_rules(require(data, "rules", source), "rules", tiers=RULE_TIERS)
         self.child_medicine = self._parse_rules(data.get("child_medicine", []), "child_medicine", tiers=("none",))
@@ -326,7 +348,9 @@ class Triage:
                 return word  # a contraction ("doesn't") is no typo of "doses"
             if lowered in self._kept_as_written or lowered in self._typo_targets:
                 return word
-            targets = [t for t in self._typo_targets if abs(len(t) - len(word)) <= MAX_TYPO_LENGTH_CHANGE]
+            targets = self._typo_targets_by_length.get(len(word), [])
+            if _is_a_name(text, match):  # "in Leeds" is no typo of "bleeds"
+                targets = [t for t in targets if t in self._name_targets]
             close = process.extractOne(lowered, targets, scorer=fuzz.ratio, score_cutoff=100 * TYPO_SIMILARITY)
             return close[0] if close else word
 
@@ -381,13 +405,22 @@ class Triage:
             return False
         for start, end in self.context.sentences(text):
             if start <= match.start() < end:
-                return self._is_topic_sentence(text[start:end])
+                return self._is_topic_sentence(text[start:end], match.start() - start)
         return False
 
-    def _is_topic_sentence(self, sentence: str) -> bool:
-        return not any(p.search(sentence) for p in self._personal) and any(
-            p.search(sentence) for p in self._general_questions
-        )
+    def _is_topic_sentence(self, sentence: str, at: int = 0) -> bool:
+        """A topic question with no word about a child, or one whose words about a child are only a
+        question of the parent's own ("Are seizures part of JDM, or can I reassure him?")."""
+        if not any(p.search(sentence) for p in self._general_questions):
+            return False
+        clauses = [m for m in _CLAUSE.finditer(sentence)]
+        own = next((c for c in clauses if c.start() <= at < c.end()), None)
+        for clause in clauses:
+            if any(p.search(clause.group(0)) for p in self._personal) and (
+                clause is own or not _ASKS.match(clause.group(0))
+            ):
+                return False
+        return True
 
     def about_a_childs_medicine(self, text: str) -> List[Rule]:
         """The child_medicine rules that match, if the message is about one child."""

@@ -18,6 +18,11 @@ It also times the triage step itself (the rules, their context and the
 learned model, in this process) on every message: the per-message cost the
 Rasa server pays.
 
+With --step-only, the triage step alone judges each message in this
+process (no servers, seconds instead of minutes): the tiers its intent and
+`care_note` would show. It is for development rounds; the REST figures are
+the ones that count.
+
 Exits 1 when a target is missed on any of the sets.
 """
 
@@ -44,7 +49,7 @@ from evaluate import first_paragraph, normalise  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message as RasaMessage  # noqa: E402
 
 from components.triage_guard import TriageGuard  # noqa: E402
-from jdm_content.triage import TIERS, load_triage  # noqa: E402
+from jdm_content.triage import CARE_NOTE_ENTITY, TIERS, load_triage  # noqa: E402
 from live_servers import running_servers, say  # noqa: E402
 
 # What a tier's messages may get and still count as caught (a higher tier is safe, not silent).
@@ -148,6 +153,24 @@ def ask(model: Path, messages: List[Message], markers: Dict[str, str]) -> List[D
     return outcomes
 
 
+def step_tiers(guard: TriageGuard, text: str) -> List[str]:
+    """The tiers the triage step alone would show for one message, the most severe first."""
+    message = RasaMessage(data={"text": text, "intent": {"name": "faq"}, "entities": []})
+    guard.process([message])
+    shown = {message.get("intent", {}).get("name")} & ALARMS
+    shown |= {e["value"] for e in message.get("entities") or [] if e["entity"] == CARE_NOTE_ENTITY}
+    return [tier for tier in TIERS if tier in shown]
+
+
+def judge_in_process(messages: List[Message]) -> List[Dict[str, Any]]:
+    guard = triage_guard()
+    outcomes = []
+    for message in messages:
+        shown = step_tiers(guard, message.text)
+        outcomes.append({**message.__dict__, "got": tier_got(message.tier, shown), "shown": shown, "replies": []})
+    return outcomes
+
+
 def write_errors(path: Path, outcomes: List[Dict[str, Any]]) -> None:
     lines = []
     for o in outcomes:
@@ -221,6 +244,9 @@ def main() -> int:
         help="folders of triage sets, each reported on its own",
     )
     parser.add_argument("--out", default="results/evaluation")
+    parser.add_argument(
+        "--step-only", action="store_true", help="judge by the triage step alone, in this process (development)"
+    )
     args = parser.parse_args()
     model = ROOT / args.model
     if not model.exists():
@@ -228,14 +254,16 @@ def main() -> int:
     failed = False
     for folder in args.messages:
         messages = load_messages(ROOT / folder)
-        print(f"\n==> Triage: {len(messages)} held-out messages ({folder}) through the REST channel", flush=True)
-        outcomes = ask(model, messages, tier_markers())
+        how = "by the triage step alone" if args.step_only else "through the REST channel"
+        print(f"\n==> Triage: {len(messages)} held-out messages ({folder}) {how}", flush=True)
+        outcomes = judge_in_process(messages) if args.step_only else ask(model, messages, tier_markers())
         out = ROOT / args.out / Path(folder).name
         out.mkdir(parents=True, exist_ok=True)
         (out / "triage.json").write_text(json.dumps(outcomes, indent=2, ensure_ascii=False), encoding="utf-8")
         write_errors(out / "triage_errors.txt", outcomes)
         missed = report(outcomes)
-        step_cost(messages)
+        if not args.step_only:
+            step_cost(messages)
         shown = out.relative_to(ROOT) if out.is_relative_to(ROOT) else out
         print(f"  outcomes in {shown}/triage.json, misses in triage_errors.txt")
         for reason in missed:
