@@ -339,3 +339,39 @@ def edited(change: Any) -> Dict[str, Any]:
 def test_a_broken_triage_file_gives_a_clear_error(change: Any, message: str) -> None:
     with pytest.raises(DataFileError, match=re.escape(message)):
         Triage(edited(change), TRIAGE_FILE)
+
+
+# --- round 4: classes found on the development sets ------------------------------------
+@pytest.mark.parametrize(
+    "typed, read",
+    [
+        ("my dad is in hospital in Leeds", "my dad is in hospital in Leeds"),  # no "bleeds"
+        ("my daughter Tilly is fine", "my daughter Tilly is fine"),  # no "still"
+        ("HE IS FITING", "HE IS fitting"),  # a shouted word is read as any other
+    ],
+)
+def test_a_name_inside_a_sentence_is_no_typo(typed: str, read: str) -> None:
+    assert load_triage().correct_typos(typed) == read
+
+
+@pytest.mark.parametrize(
+    "text, tier",
+    [
+        # Told in the present, whatever came before it.
+        ("Hives all over, her throat feels tight - it started after her first dose of the new tablets.", "emergency"),
+        # A hedge is not a what-if.
+        ("Not sure if this matters, but he can't swallow his own spit and is drooling.", "emergency"),
+        # A topic question, then the parent's own question: still a topic question.
+        ("Are seizures part of JDM, or should I just reassure him?", "none"),
+        ("my son is shaking, can JDM cause seizures?", "emergency"),
+        # Near chickenpox days ago is urgent now; years ago is not.
+        ("Her cousin came out in chickenpox on Sunday and they were together on Saturday. She's on pred.", "urgent"),
+        ("Last year a boy in her class had chickenpox and we rang the team. She's on methotrexate now.", "none"),
+        # A friend's words after the child's own sign do not make the sign someone else's.
+        ("Lately I keep choking on drinks and my friends say I sound nasal. I'm on pred.", "urgent"),
+        # But "a child with JDM" still marks a general list of signs.
+        ("Could you give me a list of 'call an ambulance' signs for a child with JDM for the babysitter?", "none"),
+    ],
+)
+def test_context_classes_found_in_round_four(text: str, tier: str) -> None:
+    assert tier_of(text) == tier

@@ -135,6 +135,11 @@ def test_every_example_has_a_known_tier_and_no_text_twice() -> None:
         ("urgent", "My daughter is 9 and has methotrexate tablets on Saturdays.", False),
         ("urgent", "his pee has looked like cola since this morning", True),
         ("urgent", "he's been skipping his pred at his dad's", True),
+        # A bare name of a treatment tells of no event: three words or fewer are the rules' to judge.
+        ("emergency", "ivig drip", False),
+        ("emergency", "solu medrol drip?", False),
+        ("emergency", "his lips are going grey and he is floppy", True),
+        ("urgent", "pred and mtx", False),
     ],
 )
 def test_the_models_guess_counts_only_with_its_tiers_words(tier: str, sentence: str, counts: bool) -> None:
