@@ -11,6 +11,12 @@ becomes a follow-up when it has that follow-up's words (`named_cues` in
 data/knowledge/follow_ups.yml), `when_unsure` maps one to the intent it brings
 when the classifier fell back. Safety intents (`keep`) are never changed; the
 red-flag guard runs after this component.
+
+A misspelt name ("plaquenel", "methotrexat") that the ruler cannot find is
+found by `MisspeltNames` (jdm_content/fuzzy_names.py), which runs after the
+ruler and adds it as an entity with the lexicon spelling as its value: from
+there it counts as named, here and in the actions. The featurizers after it
+read the word as the lexicon spells it, so the classifier does too.
 """
 
 from __future__ import annotations
@@ -23,14 +29,18 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from components.intent_override import override_intent
+from jdm_content.fuzzy_names import NameMatcher
 from jdm_content.knowledge import load_follow_ups
 from jdm_content.questions import asked_last
+from jdm_content.triage import english_words
 
 FOLLOW_UP_INTENT_PREFIX = "followup_"
 
@@ -107,6 +117,78 @@ class NamedThingIntent(GraphComponent):
                 logger.debug("Named %s: intent %s set to %s", labels, intent, new_intent)
                 override_intent(message, new_intent, 1.0)
         return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class MisspeltNames(GraphComponent, EntityExtractorMixin):
+    """Adds the lexicon names the entity ruler missed because they are misspelt."""
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        """Leaves alone what an extractor before it (SpacyEntityExtractor) found; respells its tokens."""
+        return [Tokenizer, EntityExtractorMixin]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        # min_similarity (0..1, rapidfuzz ratio) and min_length (shorter words count only as listed)
+        # have no default: config.yml gives them, as measured by scripts/measure_fuzzy_names.py.
+        return {"labels": ["drug", "test", "symptom"]}
+
+    def __init__(self, matcher: NameMatcher) -> None:
+        self._matcher = matcher
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> MisspeltNames:
+        settings = {**cls.get_default_config(), **config}
+        missing = [key for key in ("min_similarity", "min_length") if key not in settings]
+        if missing:
+            raise ValueError(f"config.yml: {cls.__name__} needs {' and '.join(missing)}")
+        matcher = NameMatcher.from_lexicon(
+            settings["labels"], float(settings["min_similarity"]), int(settings["min_length"]), english_words()
+        )
+        return cls(matcher)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if text.startswith("/"):
+                continue  # a button payload names its own entities
+            entities = message.get(ENTITIES) or []
+            matches = self._matcher.find(text, [(int(e["start"]), int(e["end"])) for e in entities])
+            if not matches:
+                continue
+            found = [
+                {
+                    "entity": match.label,
+                    "value": match.spelling,
+                    "start": match.start,
+                    "end": match.end,
+                    "confidence": round(match.similarity, 3),
+                }
+                for match in matches
+            ]
+            message.set(ENTITIES, entities + self.add_extractor_name(found), add_to_output=True)
+            spelt_right(message, {(s, e): word for match in matches for s, e, word in match.corrections})
+        return messages
+
+
+def spelt_right(message: Message, words: Dict[Tuple[int, int], str]) -> None:
+    """Give the featurizers after this the lexicon's word for each misspelt one.
+
+    The classifier has never seen "electromiography" and reads "electromiography
+    for jdm" as not covered; spelt right, it reads what the parent asked. The
+    message's text (and every entity's place in it) stays as typed.
+    """
+    for token in message.get(TOKENS_NAMES[TEXT]) or []:
+        word = words.get((token.start, token.end))
+        if word:
+            token.text = token.lemma = word
 
 
 def whole_words(phrases: Tuple[str, ...]) -> Pattern[str]:
