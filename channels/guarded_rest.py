@@ -52,11 +52,14 @@ browser: a lost connection, a server killed between saving and replying),
 the stored answer is sent again and nothing is stored twice. A stored answer
 that deleted the conversation deletes it again before it is sent (deleting
 is idempotent): the first try's deletion may have failed or never run, and
-the parent must not be told "deleted" while the rows stay. The check runs
-under the conversation's lock, so a retry that arrives while the first try
-is still being answered waits for it. The same id with a different text is
-refused (409). Without a `message_id` every request is a new message, as in
-stock Rasa.
+the parent must not be told "deleted" while the rows stay. The check, the
+turn and that deletion run under one hold of the conversation's lock, so
+copies sent together (a double click, a retry while the first try is still
+being answered) wait for each other, and only the first is answered anew.
+The check looks in every session of the conversation: a retry may come after
+the session expired and a newer message started another. The same id with a
+different text is refused (409). Without a `message_id` every request is a
+new message, as in stock Rasa.
 
 A conversation holding JDM_MAX_TURNS messages (default 200) already is closed:
 each further message gets utter_conversation_limit (the clinic's contact),
@@ -352,24 +355,21 @@ def is_listen(event: Event) -> bool:
     return isinstance(event, ActionExecuted) and event.action_name == ACTION_LISTEN_NAME
 
 
-async def replay_if_answered(agent: Optional[Agent], request: ChatRequest, collector: CollectingOutputChannel) -> bool:
-    """Send the stored answer again if this message (same id) is already in the conversation.
+async def replay_if_answered(store: TrackerStore, request: ChatRequest, collector: CollectingOutputChannel) -> bool:
+    """Send the stored answer again if this message (same id) is already in the conversation, in any session.
 
-    Holding the conversation's lock: a first try still being answered is saved
-    before we look. The answer goes through the collector exactly as Rasa sent
-    it the first time.
+    Called holding the conversation's lock. The answer goes through the collector exactly as Rasa sent it the first
+    time. A database that cannot be asked lets the message through as new (WARNING, no values): Rasa may still
+    answer it from memory.
     """
-    if request.message_id is None or agent is None or agent.tracker_store is None:
+    if request.message_id is None:
         return False
-    async with agent.lock_store.lock(request.sender):
-        tracker = await agent.tracker_store.retrieve(request.sender)
-    if tracker is None or stored_answer(list(tracker.events), request.message_id) is None:
+    try:
+        found = await find_stored(store, request.sender, request.message_id)
+    except sa.exc.SQLAlchemyError as error:
+        logger.warning("Could not look for a message sent again (%s); answering it as new.", type(error).__name__)
         return False
-    # Sent twice, which is rare: read every session, since Rasa stores a new
-    # session's first messages before the event that the latest session starts at.
-    full = await agent.tracker_store.retrieve_full_tracker(request.sender)
-    found = stored_answer(list(full.events), request.message_id) if full else None
-    if found is None:  # deleted meanwhile: a new message
+    if found is None:
         return False
     message, answer = found
     if message.text != request.text:
@@ -377,6 +377,31 @@ async def replay_if_answered(agent: Optional[Agent], request: ChatRequest, colle
     for bot_message in answer:
         await collector.send_response(request.sender, bot_message.message())
     return True
+
+
+async def find_stored(
+    store: TrackerStore, sender: str, message_id: str
+) -> Optional[Tuple[UserUttered, List[BotUttered]]]:
+    """The stored message with this id and its answer (stored_answer), looked for in every session.
+
+    Every session, not just the latest that Rasa reads for a turn: a retry may come after the session expired and a
+    newer message started another. On the SQL stores our profiles use, one indexed query over the conversation's
+    messages says first whether it is there at all, so only a message sent twice (rare) reads the whole conversation.
+    """
+    inner = innermost_store(store)
+    if isinstance(inner, SQLTrackerStore):
+        events = inner.SQLEvent.__table__
+        mentioning = sa.select(events.c.data).where(
+            events.c.sender_id == sender,
+            events.c.type_name == UserUttered.type_name,
+            events.c.data.contains(message_id, autoescape=True),
+        )
+        with inner.engine.connect() as connection:
+            rows = connection.execute(mentioning).scalars().all()
+        if not any(json.loads(data).get("message_id") == message_id for data in rows):
+            return None
+    tracker = await store.retrieve_full_tracker(sender)
+    return None if tracker is None else stored_answer(list(tracker.events), message_id)
 
 
 async def messages_stored(store: TrackerStore, sender: str) -> int:
@@ -399,16 +424,12 @@ async def messages_stored(store: TrackerStore, sender: str) -> int:
 CONVERSATION_FULL = "utter_conversation_limit"
 
 
-async def answered_as_full(
-    agent: Optional[Agent], chat: ChatRequest, collector: CollectingOutputChannel, limit: int
-) -> bool:
+async def answered_as_full(agent: Agent, chat: ChatRequest, collector: CollectingOutputChannel, limit: int) -> bool:
     """Close a conversation that holds `limit` messages already: the closing with the clinic's contact, nothing stored.
 
-    Two messages sent at the same moment may both get in before the count shows either. A database
-    that cannot count lets the message through: Rasa may still answer it from memory.
+    Called holding the conversation's lock, so a message sent at the same moment waits for this one to be counted.
+    A database that cannot count lets the message through: Rasa may still answer it from memory.
     """
-    if agent is None or agent.tracker_store is None:
-        return False
     try:
         if await messages_stored(agent.tracker_store, chat.sender) < limit:
             return False
@@ -474,10 +495,18 @@ def delete_conversation(store: TrackerStore, sender: str) -> None:
         raise CannotForget(f"deleting conversations from a {type(store).__name__} is not supported")
 
 
-async def forget(agent: Optional[Agent], sender: str) -> None:
+NOT_READY = Refusal(503, "not_ready", "The assistant is starting. Please try again in a minute.")
+
+
+def ready(agent: Optional[Agent]) -> Agent:
+    """The server's agent once it can answer (model loaded, tracker store open), or the Refusal that says wait."""
+    if agent is None or agent.tracker_store is None or agent.processor is None:
+        raise NOT_READY
+    return agent
+
+
+async def forget(agent: Agent, sender: str) -> None:
     """Delete `sender`'s conversation, holding its lock so no turn of it is being saved meanwhile."""
-    if agent is None or agent.tracker_store is None:
-        raise Refusal(503, "not_ready", "The assistant is starting. Please try again in a minute.")
     async with agent.lock_store.lock(sender):
         delete_conversation(agent.tracker_store, sender)
 
@@ -485,6 +514,38 @@ async def forget(agent: Optional[Agent], sender: str) -> None:
 FORGET_FAILED = Refusal(
     500, "not_deleted", "Sorry, the conversation could not be deleted. Please try again, or ask the clinic."
 )
+
+
+class NotDeleted(Exception):
+    """The answer said the conversation was deleted, but deleting it failed."""
+
+
+async def answer_once(agent: Agent, chat: ChatRequest, collector: CollectingOutputChannel, max_turns: int) -> None:
+    """Answer `chat` into `collector`, holding the conversation's lock from the retry check until the turn is stored.
+
+    One hold for the check and the turn: copies of one message that arrive together (a double click, the widget's
+    retry while the first try is still being answered) queue, the first is answered and stored, and each later one
+    finds it stored and gets the same answer. Rasa's own handler would take the lock again (it is not re-entrant),
+    so the turn goes to Rasa's processor, as Agent.handle_message does inside its lock.
+    """
+    async with agent.lock_store.lock(chat.sender):
+        if await replay_if_answered(agent.tracker_store, chat, collector):
+            logger.info("Answering a message sent twice with its stored answer.")
+        elif await answered_as_full(agent, chat, collector, max_turns):
+            logger.info("Closed a conversation at its limit of %d messages.", max_turns)
+        else:
+            message = UserMessage(
+                chat.text, collector, chat.sender, input_channel=GuardedRestInput.name(), message_id=chat.message_id
+            )
+            await agent.processor.handle_message(message)
+        if asks_to_forget(collector.messages):
+            # A stored "Done, deleted" is not the truth until the deletion has run again: the first try's may have
+            # failed, or its server died before it ran. Deleting is idempotent.
+            try:
+                delete_conversation(agent.tracker_store, chat.sender)
+            except Exception as error:
+                raise NotDeleted from error
+            logger.info("Deleted a conversation at the parent's request.")
 
 
 class GuardedRestInput(RestInput):
@@ -507,6 +568,8 @@ class GuardedRestInput(RestInput):
         return cls(limits)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The channel's routes. Rasa's `on_new_message` (Agent.handle_message) goes unused: it takes the
+        conversation's lock itself, and answer_once must hold it from the retry check to the end of the turn."""
         webhook = Blueprint(f"guarded_webhook_{type(self).__name__}", __name__)
 
         @webhook.route("/", methods=["GET"])
@@ -528,24 +591,16 @@ class GuardedRestInput(RestInput):
                 # No text and no sender id: the log must not hold what people wrote.
                 logger.info("Refused a chat request: %s %s", refusal.status, refusal.code)
                 return refusal.response()
-            agent = getattr(request.app.ctx, "agent", None)
             collector = CollectingOutputChannel()
             try:
-                if await replay_if_answered(agent, chat, collector):
-                    # A stored "Done, deleted" is not the truth until the deletion below has run
-                    # again: the first try's may have failed, or its server died before it ran.
-                    logger.info("Answering a message sent twice with its stored answer.")
-                elif await answered_as_full(agent, chat, collector, self.limits.max_turns):
-                    logger.info("Closed a conversation at its limit of %d messages.", self.limits.max_turns)
-                else:
-                    await on_new_message(
-                        UserMessage(
-                            chat.text, collector, chat.sender, input_channel=self.name(), message_id=chat.message_id
-                        )
-                    )
+                agent = ready(getattr(request.app.ctx, "agent", None))
+                await answer_once(agent, chat, collector, self.limits.max_turns)
             except Refusal as refusal:
                 logger.info("Refused a chat request: %s %s", refusal.status, refusal.code)
                 return refusal.response()
+            except NotDeleted:
+                logger.exception("A conversation could not be deleted.")
+                return FORGET_FAILED.response()
             except asyncio.CancelledError:
                 logger.error("A chat message was not answered in time (Rasa's response timeout).")
                 return response.json(
@@ -559,15 +614,6 @@ class GuardedRestInput(RestInput):
                     {"error": "server_error", "message": "Sorry, something went wrong. Please try again."},
                     status=500,
                 )
-            if asks_to_forget(collector.messages):
-                try:
-                    await forget(agent, chat.sender)
-                except Refusal as refusal:
-                    return refusal.response()
-                except Exception:
-                    logger.exception("A conversation could not be deleted.")
-                    return FORGET_FAILED.response()
-                logger.info("Deleted a conversation at the parent's request.")
             return response.json(collector.messages)
 
         @webhook.route("/forget", methods=["POST"], stream=True)
@@ -576,7 +622,7 @@ class GuardedRestInput(RestInput):
             try:
                 check_content_type(request)
                 sender = sender_from(load_json(await read_body(request, self.limits)))
-                await forget(getattr(request.app.ctx, "agent", None), sender)
+                await forget(ready(getattr(request.app.ctx, "agent", None)), sender)
             except Refusal as refusal:
                 logger.info("Refused a delete request: %s %s", refusal.status, refusal.code)
                 return refusal.response()
