@@ -383,6 +383,23 @@ def test_docker_compose_and_helm_set_the_profiles_variables() -> None:
     assert values["applicationSettings"]["enableAPI"] is False and values["applicationSettings"]["cors"] != "*"
 
 
+def test_deployments_log_the_assistant_in_as_its_own_role_and_keep_the_administrators_password_from_it() -> None:
+    compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())["services"]
+    for service in ("rasa", "actions"):
+        env = compose[service]["environment"]
+        assert env["DB_USER"] == "${DB_USER:-jdm}" and not [name for name in env if name.startswith("DB_ADMIN")]
+    assert compose["prepare"]["environment"]["DB_ADMIN_PASSWORD"].startswith("${DB_ADMIN_PASSWORD:?")
+    assert compose["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith("${DB_ADMIN_PASSWORD:?")
+
+    values = yaml.safe_load((ROOT / "deploy" / "helm" / "values.yaml").read_text())
+    assert {"name": "DB_USER", "value": "jdm"} in values["extraEnv"]
+    assert "login_db" not in values["applicationSettings"]["endpoints"]["trackerStore"], "jdm creates no database"
+    (prepare,) = values["initContainers"]
+    secret_keys = {e["name"]: e["valueFrom"]["secretKeyRef"]["key"] for e in prepare["env"] if "valueFrom" in e}
+    # The chart's DB_PASSWORD in the Rasa containers comes from postgresql.existingSecretKey: jdm's, as prepare sets it.
+    assert values["postgresql"]["existingSecretKey"] == secret_keys["DB_PASSWORD"] != secret_keys["DB_ADMIN_PASSWORD"]
+
+
 def test_the_compose_nginx_keeps_the_profiles_limits() -> None:
     rendered = nginx_config(Settings.from_env({}), Path("/tmp/x"))
     compose = (ROOT / "deploy" / "nginx.compose.conf").read_text()
