@@ -480,8 +480,10 @@ class Stack(Servers):
                 *(["--cors", *cors] if cors else []),
                 *(api_args or []),
             ]
+        inherited = env or os.environ
         server_env = {
-            **(env or os.environ),
+            # No server gets the administrator's login: only ensure_database uses it, before they start.
+            **{name: value for name, value in inherited.items() if not name.startswith("DB_ADMIN_")},
             **SERVER_ENV,
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             **settings.server_env(),

@@ -40,6 +40,7 @@ from conftest import (
     say,
     two_free_ports,
 )
+from live_servers import child_pids
 from production import NGINX, ProfileError, Settings, nginx_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -291,6 +292,7 @@ def test_the_production_profile_starts_answers_through_nginx_and_stops_on_sigter
         os.environ,
         JDM_PROFILE="production",
         DB_NAME="jdm_profile_test",
+        DB_ADMIN_PASSWORD=ADMIN_PASSWORD,  # trust authentication here: any password is let in
         RASA_SERVERS="1",
         MODEL=str(MODEL),
         **{k: str(v) for k, v in ports.items()},
@@ -325,6 +327,8 @@ def test_the_production_profile_starts_answers_through_nginx_and_stops_on_sigter
         assert not accepts(non_loopback_address(), ports["ACTIONS_PORT"]), "the action server is open to the network"
         # Every connection the running servers hold is the assistant's own role's, which can only keep conversations.
         assert {user for (user,) in admin_execute(settings, CONNECTED)} == {"jdm"}
+        servers = child_pids(process.pid)
+        assert len(servers) == 3 and not [pid for pid in servers if ADMIN_PASSWORD in environment(pid)]
         assert_least_privilege(profile_database_url(env, monkeypatch))
         assert 'POST /webhooks/rest/webhook HTTP/1.1" 200' in (logs / "nginx-access.log").read_text()
         assert not expired.exists() and recent.exists()
@@ -346,6 +350,13 @@ def test_the_production_profile_starts_answers_through_nginx_and_stops_on_sigter
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
     assert not ports_still_open(ports), "".join(lines)
+
+
+ADMIN_PASSWORD = f"administrator-{uuid.uuid4()}"
+
+
+def environment(pid: int) -> str:
+    return (Path("/proc") / str(pid) / "environ").read_bytes().decode(errors="replace")
 
 
 # The logins of the profile test's database, but the test's own.
