@@ -292,7 +292,13 @@ def ensure_database(settings: Settings, fresh: bool = False) -> None:
     """
     from psycopg2 import sql
 
+    os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    from rasa.core.tracker_store import SQLTrackerStore
+
     with _admin_connection(settings, "postgres") as cursor:
+        # One process at a time, until this connection closes: PostgreSQL fails two changes of one
+        # role's or table's rights made at the same moment ("tuple concurrently updated").
+        cursor.execute("SELECT pg_advisory_lock(hashtext('jdm: ensure_database'))")
         name = sql.Identifier(settings.db_name)
         if fresh:
             cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
@@ -300,17 +306,14 @@ def ensure_database(settings: Settings, fresh: bool = False) -> None:
         if cursor.fetchone() is None:
             cursor.execute(sql.SQL("CREATE DATABASE {}").format(name))
         _ensure_role(cursor, settings)
-    os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
-    from rasa.core.tracker_store import SQLTrackerStore
-
-    with warnings.catch_warnings():  # SQLAlchemy's notice about Rasa's URL() call: not ours to fix
-        warnings.simplefilter("ignore", DeprecationWarning)
-        admin = {"username": settings.db_admin_user, "password": settings.db_admin_password}
-        store = SQLTrackerStore(**{**tracker_store_args(settings), **admin})
-        tables = sorted(store.Base.metadata.tables)
-        store.engine.dispose()
-    with _admin_connection(settings, settings.db_name) as cursor:
-        _grant_store_rights(cursor, settings, tables)
+        with warnings.catch_warnings():  # SQLAlchemy's notice about Rasa's URL() call: not ours to fix
+            warnings.simplefilter("ignore", DeprecationWarning)
+            admin = {"username": settings.db_admin_user, "password": settings.db_admin_password}
+            store = SQLTrackerStore(**{**tracker_store_args(settings), **admin})
+            tables = sorted(store.Base.metadata.tables)
+            store.engine.dispose()
+        with _admin_connection(settings, settings.db_name) as in_database:
+            _grant_store_rights(in_database, settings, tables)
 
 
 @contextlib.contextmanager

@@ -176,3 +176,16 @@ def test_the_role_gets_the_password_the_servers_are_given(env: Dict[str, str]) -
     salted = hashlib.pbkdf2_hmac("sha256", settings.db_password.encode(), b64decode(salt), int(iterations))
     client_key = hmac.new(salted, b"Client Key", "sha256").digest()
     assert hashlib.sha256(client_key).digest() == b64decode(keys.split(":")[0])
+
+
+def prepare(env: Dict[str, str]) -> str:
+    ensure_database(Settings.from_env(env))
+    return "ready"
+
+
+def test_profiles_starting_at_the_same_moment_all_get_ready(env: Dict[str, str]) -> None:
+    # Concurrent changes of one role's rights fail in PostgreSQL ("tuple concurrently updated").
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(4) as pool:
+        assert list(pool.map(prepare, [env] * 8)) == ["ready"] * 8
