@@ -98,8 +98,7 @@ class LogFile:
     def write(self, data: bytes) -> None:
         with self._lock:
             now = self._clock()
-            if self._file is None or os.fstat(self._file.fileno()).st_nlink == 0:
-                self._open(now)
+            self._ensure_open(now)
             if self._size and (day_of(now) != self._day or self._size + len(data) > self.policy.max_bytes):
                 self._rotate(now)
             if not self._size:
@@ -133,6 +132,11 @@ class LogFile:
                 self._file.close()
                 self._file = None
 
+    def _ensure_open(self, now: float) -> None:
+        """The file open, and open again if it was deleted (by `make purge`) since."""
+        if self._file is None or os.fstat(self._file.fileno()).st_nlink == 0:
+            self._open(now)
+
     def _open(self, now: float) -> None:
         if self._file is not None:
             self._file.close()
@@ -144,8 +148,7 @@ class LogFile:
         self._day = day_of(status.st_mtime if status.st_size else now)
 
     def _rotate(self, now: float) -> Optional[Path]:
-        if self._file is None:
-            self._open(now)
+        self._ensure_open(now)
         if not self._size:
             return None
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now))
