@@ -2,9 +2,11 @@
 
 Chosen by environment variables only (`JDM_PROFILE=production make run`, see the
 README's table): scripts/run.sh hands over to this script, which creates the
-database if it is missing, writes nginx's configuration from
+database if it is missing and the role the servers log in as (with only the
+rights the tracker store needs), writes nginx's configuration from
 deploy/nginx.conf.template into var/production/ (git-ignored), starts
-everything and stops everything on Ctrl-C or SIGTERM. The scale-out test
+everything, keeps their logs there (rotated, scripts/log_files.py) and stops
+everything on Ctrl-C or SIGTERM. The scale-out test
 (tests/test_scale_out.py) starts the same stack through `Stack`.
 """
 
