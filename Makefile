@@ -30,7 +30,7 @@ export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
 help:
 	@echo "make run    - set up, train if needed, start the assistant and chat page (http://localhost:8080)"
 	@echo "make run PROFILE=production - PostgreSQL, Redis, several Rasa servers behind nginx (see the README)"
-	@echo "make purge DAYS=N - delete conversations whose last message is older than N days"
+	@echo "make purge DAYS=N - delete conversations whose last message is older than N days, and log files older than JDM_LOG_RETENTION_DAYS (30)"
 	@echo "make report [DAYS=N] [DEMO=1] - results/report.html and .json: what families asked in the last N days (default 30); DEMO=1: on generated conversations"
 	@echo "make bench-report - how long make report takes on 100,000 generated conversations (goal: under a minute)"
 	@echo "make test   - every check: static checks, data validation, training, pytest, conversation tests"
@@ -150,7 +150,8 @@ signoff: $(INSTALLED) $(SPACY_PIPELINE)
 	@$(BIN)/python scripts/content_review.py --sign --reviewer "$(REVIEWER)"
 
 # Retention: delete conversations whose last event is older than DAYS days (scripts/purge.py),
-# from the profile's tracker store (JDM_PROFILE=production: PostgreSQL).
+# from the profile's tracker store (JDM_PROFILE=production: PostgreSQL), and the log files
+# under var/ last written over JDM_LOG_RETENTION_DAYS (default 30) days ago.
 purge: $(INSTALLED)
 	@$(BIN)/python scripts/purge.py --days "$(DAYS)"
 

@@ -5,6 +5,11 @@ it must. Works on the tracker store of the profile in use: SQLite
 (var/tracker.db, endpoints.yml) by default, PostgreSQL with
 JDM_PROFILE=production (endpoints.production.yml, DB_* settings). A
 conversation with any event newer than the cut-off is kept whole.
+
+The logs under var/ go too, by their own retention period
+(JDM_LOG_RETENTION_DAYS, 30 days unless set): every log file, current or
+rotated, last written before it (scripts/log_files.py). They hold no parent's
+words, but addresses and times.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from pathlib import Path
 from typing import List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from log_files import LogPolicy, LogSettingError, remove_old_logs  # noqa: E402
+
 from production import ROOT  # noqa: E402
 from profile_store import StoreError, endpoints_path, sql_store_settings, sqlite_file_missing  # noqa: E402
 
@@ -76,17 +83,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--days", required=True, help="delete conversations whose last event is older than this")
     parser.add_argument("--endpoints", help="endpoints file (default: the profile's, see JDM_PROFILE)")
     parser.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    parser.add_argument("--logs", default=str(ROOT / "var"), help="where the profiles' log files are (default: var/)")
     args = parser.parse_args(argv)
     try:
         days = parse_days(args.days)
+        log_days = LogPolicy.from_env(os.environ).retention_days
         endpoints = endpoints_path(args.endpoints).resolve()
         os.chdir(ROOT)  # endpoints.yml names the SQLite file relative to the project
         senders = purge(endpoints, days, dry_run=args.dry_run)
-    except (PurgeError, StoreError) as error:
+    except (PurgeError, StoreError, LogSettingError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    logs = remove_old_logs(Path(args.logs), log_days, dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
     print(f"{verb} {len(senders)} conversation(s) whose last event is older than {days} day(s).")
+    print(f"{verb} {len(logs)} log file(s) under {args.logs} last written over {log_days} day(s) ago.")
     return 0
 
 

@@ -48,6 +48,9 @@ case "$RASA_ENABLE_API" in
     exit 1 ;;
 esac
 
+# Log rotation and retention (JDM_LOG_MAX_MB, JDM_LOG_RETENTION_DAYS): a wrong value stops here.
+"$BIN/python" scripts/log_files.py --check
+
 # JDM_PROFILE=production: PostgreSQL, Redis, RASA_SERVERS Rasa servers behind nginx
 # (scripts/production.py; settings in the README). The checks above apply to it too.
 JDM_PROFILE=${JDM_PROFILE:-default}
@@ -123,8 +126,9 @@ SANIC_WORKERS=$RASA_WORKERS "$BIN/rasa" run --model "$MODEL" --endpoints endpoin
 rasa_pid=$!
 pids+=("$rasa_pid")
 # The chat page, with security headers and a Content-Security-Policy letting the widget talk to this Rasa server only.
+# Its log (each request's address and time) goes to var/web.log, rotated and purged (scripts/log_files.py).
 "$BIN/python" scripts/web_server.py "$WEB_PORT" --bind "$HOST" \
-  --rasa "http://localhost:$RASA_PORT" "http://127.0.0.1:$RASA_PORT" >var/web.log 2>&1 &
+  --rasa "http://localhost:$RASA_PORT" "http://127.0.0.1:$RASA_PORT" > >(exec "$BIN/python" scripts/log_files.py var/web.log) 2>&1 &
 pids+=($!)
 
 (

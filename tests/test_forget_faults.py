@@ -90,8 +90,10 @@ class PostgreSQLDatabase:
     def connect(self) -> Any:
         import psycopg2
 
-        s = self.settings
-        db = psycopg2.connect(host=s.db_host, port=s.db_port, user=s.db_user, password=s.db_password, dbname=s.db_name)
+        s = self.settings  # the administrator: the faults are triggers, which the assistant's own role may not make
+        db = psycopg2.connect(
+            host=s.db_host, port=s.db_port, user=s.db_admin_user, password=s.db_admin_password, dbname=s.db_name
+        )
         db.autocommit = True
         return db
 

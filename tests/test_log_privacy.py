@@ -129,8 +129,8 @@ def production_tracker_store() -> Dict[str, Any]:
 
 
 def as_admin(settings: Settings, statement: sql.Composable, dbname: str = "postgres") -> None:
-    login = {"host": settings.db_host, "port": settings.db_port, "user": settings.db_user}
-    connection = psycopg2.connect(**login, password=settings.db_password, dbname=dbname)
+    login = {"host": settings.db_host, "port": settings.db_port, "user": settings.db_admin_user}
+    connection = psycopg2.connect(**login, password=settings.db_admin_password, dbname=dbname)
     connection.autocommit = True
     with connection.cursor() as cursor:
         cursor.execute(statement)

@@ -27,6 +27,7 @@ from typing import Dict, Iterator, List, Tuple
 
 import pytest
 import yaml
+from test_database_role import admin_execute, assert_least_privilege, profile_database_url
 
 from conftest import (
     MODEL,
@@ -39,6 +40,7 @@ from conftest import (
     say,
     two_free_ports,
 )
+from live_servers import child_pids
 from production import NGINX, ProfileError, Settings, nginx_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +53,10 @@ ROOT = Path(__file__).resolve().parent.parent
         ({"RASA_SERVERS": "0"}, "RASA_SERVERS must be between 1 and 16"),
         ({"DB_PORT": "99999"}, "DB_PORT must be between 1 and 65535"),
         ({"DB_NAME": "jdm; drop"}, "DB_NAME must be letters, digits or '_'"),
+        ({"DB_USER": "jdm user"}, "DB_USER must be letters, digits or '_'"),
+        ({"DB_USER": "postgres"}, r"DB_USER \(postgres\) must be a role of its own, not the administrator"),
+        ({"JDM_LOG_RETENTION_DAYS": "0"}, "JDM_LOG_RETENTION_DAYS must be a whole number of at least 1, not '0'"),
+        ({"JDM_LOG_MAX_MB": "ten"}, "JDM_LOG_MAX_MB must be a whole number of at least 1, not 'ten'"),
         ({"JDM_REQUIRE_SIGNOFF": "maybe"}, "JDM_REQUIRE_SIGNOFF must be true or false, not 'maybe'"),
         ({"NGINX_TRUSTED_PROXIES": "10.0.0.1 proxy.example"}, "NGINX_TRUSTED_PROXIES must list IP addresses"),
     ],
@@ -62,12 +68,8 @@ def test_a_wrong_setting_is_named(env: Dict[str, str], complaint: str) -> None:
 
 def test_defaults_are_the_local_postgresql_and_redis() -> None:
     settings = Settings.from_env({})
-    assert (settings.db_host, settings.db_port, settings.db_user, settings.db_name) == (
-        "127.0.0.1",
-        5432,
-        "postgres",
-        "jdm",
-    )
+    assert (settings.db_host, settings.db_port, settings.db_user, settings.db_name) == ("127.0.0.1", 5432, "jdm", "jdm")
+    assert settings.db_admin_user == "postgres"
     assert (settings.redis_host, settings.redis_port, settings.rasa_ports()) == ("127.0.0.1", 6379, [5005, 5006])
 
 
@@ -120,7 +122,11 @@ def nginx_in_front_of_stubs(request: pytest.FixtureRequest, tmp_path: Path) -> I
     assert "{{" not in conf.read_text()
     check = subprocess.run([NGINX, "-t", "-p", str(tmp_path), "-c", str(conf), "-e", "stderr"], capture_output=True)
     assert check.returncode == 0, check.stderr.decode()
-    nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "nginx-error.log")])
+    # As the profile runs it: the access log on stdout, errors on stderr (the profile keeps both in rotated files).
+    with open(tmp_path / "nginx-access.log", "ab") as access, open(tmp_path / "nginx-error.log", "ab") as errors:
+        nginx = subprocess.Popen(
+            [NGINX, "-p", str(tmp_path), "-c", str(conf), "-e", "stderr"], stdout=access, stderr=errors
+        )
     url = f"http://127.0.0.1:{settings.web_port}"
     try:
         deadline = time.monotonic() + 10
@@ -267,14 +273,26 @@ def test_a_clinic_that_requires_sign_off_is_refused_while_texts_are_unsigned() -
     assert not [port for port in ports.values() if port_in_use(port)]
 
 
-def test_the_production_profile_starts_answers_through_nginx_and_stops_on_sigterm() -> None:
+def test_the_production_profile_starts_answers_through_nginx_and_stops_on_sigterm(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     settings = Settings.from_env({**os.environ, "DB_NAME": "jdm_profile_test"})
     fresh_database(settings, "PRODUCTION PROFILE NOT TESTED", with_redis=True)
+    # The logs of an earlier run: the current one is set aside at start, a rotated one past its retention goes.
+    logs = ROOT / "var" / "production"
+    logs.mkdir(parents=True, exist_ok=True)
+    earlier_run = f"an earlier run {uuid.uuid4()}\n"
+    (logs / "actions.log").write_text(earlier_run)
+    expired, recent = logs / "rasa-1.log.20200101-000000", logs / "rasa-1.log.20200102-000000"
+    for path, days_old in ((expired, 31), (recent, 29)):
+        path.write_text("old lines\n")
+        os.utime(path, (time.time() - days_old * 86400,) * 2)
     ports = {"RASA_PORT": two_free_ports(), "ACTIONS_PORT": free_port(), "WEB_PORT": free_port()}
     env = dict(
         os.environ,
         JDM_PROFILE="production",
         DB_NAME="jdm_profile_test",
+        DB_ADMIN_PASSWORD=ADMIN_PASSWORD,  # trust authentication here: any password is let in
         RASA_SERVERS="1",
         MODEL=str(MODEL),
         **{k: str(v) for k, v in ports.items()},
@@ -307,6 +325,15 @@ def test_the_production_profile_starts_answers_through_nginx_and_stops_on_sigter
         replies = say(nginx, sender, "hello")
         assert any("not medical advice" in reply.get("text", "") for reply in replies), "".join(lines)
         assert not accepts(non_loopback_address(), ports["ACTIONS_PORT"]), "the action server is open to the network"
+        # Every connection the running servers hold is the assistant's own role's, which can only keep conversations.
+        assert {user for (user,) in admin_execute(settings, CONNECTED)} == {"jdm"}
+        servers = child_pids(process.pid)
+        assert len(servers) == 3 and not [pid for pid in servers if ADMIN_PASSWORD in environment(pid)]
+        assert_least_privilege(profile_database_url(env, monkeypatch))
+        assert 'POST /webhooks/rest/webhook HTTP/1.1" 200' in (logs / "nginx-access.log").read_text()
+        assert not expired.exists() and recent.exists()
+        assert earlier_run not in (logs / "actions.log").read_text()
+        assert any(earlier_run in path.read_text() for path in logs.glob("actions.log.*"))
         import psycopg2
 
         with (
@@ -323,6 +350,19 @@ def test_the_production_profile_starts_answers_through_nginx_and_stops_on_sigter
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
     assert not ports_still_open(ports), "".join(lines)
+
+
+ADMIN_PASSWORD = f"administrator-{uuid.uuid4()}"
+
+
+def environment(pid: int) -> str:
+    return (Path("/proc") / str(pid) / "environ").read_bytes().decode(errors="replace")
+
+
+# The logins of the profile test's database, but the test's own.
+CONNECTED = (
+    "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = 'jdm_profile_test' AND pid <> pg_backend_pid()"
+)
 
 
 def profile_variables() -> set:
@@ -352,6 +392,23 @@ def test_docker_compose_and_helm_set_the_profiles_variables() -> None:
     assert store["lockStore"]["enabled"] and store["lockStore"]["type"] == profile["lock_store"]["type"]
     assert values["replicaCount"] >= 2 and values["rasa-action-server"]["install"]
     assert values["applicationSettings"]["enableAPI"] is False and values["applicationSettings"]["cors"] != "*"
+
+
+def test_deployments_log_the_assistant_in_as_its_own_role_and_keep_the_administrators_password_from_it() -> None:
+    compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())["services"]
+    for service in ("rasa", "actions"):
+        env = compose[service]["environment"]
+        assert env["DB_USER"] == "${DB_USER:-jdm}" and not [name for name in env if name.startswith("DB_ADMIN")]
+    assert compose["prepare"]["environment"]["DB_ADMIN_PASSWORD"].startswith("${DB_ADMIN_PASSWORD:?")
+    assert compose["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith("${DB_ADMIN_PASSWORD:?")
+
+    values = yaml.safe_load((ROOT / "deploy" / "helm" / "values.yaml").read_text())
+    assert {"name": "DB_USER", "value": "jdm"} in values["extraEnv"]
+    assert "login_db" not in values["applicationSettings"]["endpoints"]["trackerStore"], "jdm creates no database"
+    (prepare,) = values["initContainers"]
+    secret_keys = {e["name"]: e["valueFrom"]["secretKeyRef"]["key"] for e in prepare["env"] if "valueFrom" in e}
+    # The chart's DB_PASSWORD in the Rasa containers comes from postgresql.existingSecretKey: jdm's, as prepare sets it.
+    assert values["postgresql"]["existingSecretKey"] == secret_keys["DB_PASSWORD"] != secret_keys["DB_ADMIN_PASSWORD"]
 
 
 def test_the_compose_nginx_keeps_the_profiles_limits() -> None:
