@@ -16,7 +16,17 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import suggest_topics
-from jdm_content.knowledge import Answer, Term, load_follow_ups, load_terms, load_topic_menu, load_topics
+from jdm_content.aspects import facts_by_answer, read_question
+from jdm_content.knowledge import (
+    Answer,
+    Fact,
+    Term,
+    Topic,
+    load_follow_ups,
+    load_terms,
+    load_topic_menu,
+    load_topics,
+)
 from jdm_content.lexicon import canonical_id, entry
 from jdm_content.questions import asked_last, first_question
 
@@ -146,8 +156,41 @@ class ActionAnswerFaq(Action):
             # ask (or one the sources don't cover): suggest the likeliest topics.
             suggest_topics(dispatcher, tracker)
             return []
-        dispatcher.utter_message(response=topic.response)
-        return topic_events(topic.id)
+        return answer_topic(dispatcher, tracker, topic)
+
+
+def answer_topic(dispatcher: CollectingDispatcher, tracker: Tracker, topic: Topic) -> List[EventType]:
+    """The topic's answer, as far as it answers what the question asks.
+
+    An aspect its facts don't name ("is JDM worse in winter?") is said to be
+    not covered first, and the topic's answer follows only when it is still the
+    nearest help (data/knowledge/aspects.yml). A follow-up the question asks in
+    its own words ("how many years does treatment go on?") gets the topic's
+    own answer to it first, when the topic's answer does not already carry it.
+    """
+    message = tracker.latest_message
+    facts = facts_by_answer().get(topic.response, ())
+    reading = read_question(message.get("text") or "", message.get("entities") or [], facts)
+    gap = reading.gap
+    if gap and not gap.answer_is_nearest:
+        dispatcher.utter_message(response=gap.kind.missing)
+        if gap.kind.nearest:
+            dispatcher.utter_message(response=gap.kind.nearest)
+        return [SlotSet(TOPIC_SLOT, None)]
+    if gap:
+        dispatcher.utter_message(response=gap.kind.missing)
+    elif part := asked_part(reading.follow_up, topic, facts):
+        dispatcher.utter_message(text=part)
+    dispatcher.utter_message(response=topic.response)
+    return topic_events(topic.id)
+
+
+def asked_part(kind: Optional[str], topic: Topic, facts: Collection[Fact]) -> Optional[str]:
+    """The topic's own answer to the follow-up asked, when the topic's answer lacks its facts."""
+    answer = load_follow_ups().by_topic.get(topic.id, {}).get(kind or "")
+    if answer is None or not answer.text or set(answer.facts) <= {fact.id for fact in facts}:
+        return None
+    return answer.text
 
 
 class ActionExplainTerm(Action):
