@@ -247,8 +247,11 @@ class ActionFollowUp(Action):
             if answer.topic == topic.id and in_context:
                 # e.g. "and for the skin?" right after the skin answer: say all we know.
                 answer = follow_ups.defaults["more"]
+        if answer.topic:
+            # A topic's answer, checked like any other against what the question asks.
+            return answer_topic(dispatcher, tracker, topics[answer.topic])
         send_answer(dispatcher, answer, title=topic.title if topic else "")
-        return topic_events(answer.topic) if answer.topic else []
+        return []
 
     @staticmethod
     def about_named_terms(

@@ -17,7 +17,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from test_knowledge import expected_source_line, source_line
 
-from actions.faq import ActionAnswerFaq
+from actions.faq import ActionAnswerFaq, ActionFollowUp
 from conftest import ROOT, make_tracker
 from jdm_content import aspects, knowledge
 from jdm_content.aspects import asked_words, facts_by_answer, load_aspects
@@ -68,6 +68,14 @@ def test_an_aspect_the_answer_does_not_name_is_said_to_be_not_covered_first(ques
 )
 def test_a_question_whose_aspect_the_answer_names_gets_the_answer_unchanged(question, topic, domain) -> None:
     assert sent(question, topic, domain) == [f"utter_faq/{topic}"]
+
+
+def test_a_follow_up_that_points_to_a_topic_is_checked_like_the_topic(domain) -> None:
+    """ "does her diet affect the rash?" read as "and for the skin?": its answer, sun protection, names no food."""
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("does her diet affect the rash?", "followup_skin", retrieval_intent="faq/skin_treatment")
+    ActionFollowUp().run(dispatcher, tracker, domain)
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_aspect_food", "utter_aspect_food_nearest"]
 
 
 def test_a_story_is_read_by_its_question_so_its_words_are_context() -> None:
