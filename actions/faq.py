@@ -22,6 +22,7 @@ from jdm_content.knowledge import (
     Fact,
     Term,
     Topic,
+    load_facts,
     load_follow_ups,
     load_terms,
     load_topic_menu,
@@ -127,8 +128,19 @@ def said_this_turn(tracker: Tracker) -> Set[str]:
     return said
 
 
-def explain(dispatcher: CollectingDispatcher, named: List[Term], said: Collection[str] = ()) -> List[EventType]:
-    """Each named term's own answer, unless already said this turn; its topic becomes the context for follow-ups."""
+def explain(dispatcher: CollectingDispatcher, tracker: Tracker, named: List[Term]) -> List[EventType]:
+    """Each named term's own answer, unless already said this turn; its topic becomes the context for follow-ups.
+
+    An aspect the terms' facts don't name ("does he need suncream in winter?")
+    is said to be not covered first; the answer of the thing the parent named
+    still follows (data/knowledge/aspects.yml).
+    """
+    said = said_this_turn(tracker)
+    message = tracker.latest_message
+    facts = [load_facts()[fact_id] for term in named for fact_id in term.facts]
+    gap = read_question(message.get("text") or "", message.get("entities") or [], facts).gap
+    if gap and named:
+        dispatcher.utter_message(response=gap.kind.missing)
     for term in named:
         if term.answer not in said:
             dispatcher.utter_message(text=term.answer)
@@ -146,7 +158,7 @@ class ActionAnswerFaq(Action):
         topic_id, confidence = selected_topic(tracker.latest_message)
         if anchored := anchoring_terms(tracker, topic_id):
             # "why is hydroxychloroquine given": the medicine named, not a neighbouring topic.
-            return explain(dispatcher, anchored, said_this_turn(tracker))
+            return explain(dispatcher, tracker, anchored)
         topic = load_topics().get(topic_id or "")
         if topic is None:
             offer_topics(dispatcher)
@@ -211,7 +223,7 @@ class ActionExplainTerm(Action):
                 dispatcher.utter_message(
                     text=terms.not_covered.replace("{name}", lexicon_entry.name if lexicon_entry else term_id)
                 )
-        return explain(dispatcher, [terms.by_id[i] for _, i in named if i in terms.by_id], said_this_turn(tracker))
+        return explain(dispatcher, tracker, [terms.by_id[i] for _, i in named if i in terms.by_id])
 
 
 class ActionFollowUp(Action):
@@ -260,7 +272,7 @@ class ActionFollowUp(Action):
         """Side effects of methotrexate: that medicine's topic, never the last topic's."""
         follow_ups = load_follow_ups()
         if kind in follow_ups.term_answers:
-            return explain(dispatcher, named, said_this_turn(tracker))
+            return explain(dispatcher, tracker, named)
         topics = load_topics()
         events: List[EventType] = []
         for term in named:

@@ -17,12 +17,12 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from test_knowledge import expected_source_line, source_line
 
-from actions.faq import ActionAnswerFaq, ActionFollowUp
+from actions.faq import ActionAnswerFaq, ActionExplainTerm, ActionFollowUp
 from conftest import ROOT, make_tracker
 from jdm_content import aspects, knowledge
 from jdm_content.aspects import asked_words, facts_by_answer, load_aspects
 from jdm_content.files import DataFileError
-from jdm_content.knowledge import load_follow_ups
+from jdm_content.knowledge import load_follow_ups, load_terms
 
 
 def sent(text: str, topic: str, domain: Dict[str, Any]) -> List[str]:
@@ -76,6 +76,18 @@ def test_a_follow_up_that_points_to_a_topic_is_checked_like_the_topic(domain) ->
     tracker = make_tracker("does her diet affect the rash?", "followup_skin", retrieval_intent="faq/skin_treatment")
     ActionFollowUp().run(dispatcher, tracker, domain)
     assert [m.get("response") for m in dispatcher.messages] == ["utter_aspect_food", "utter_aspect_food_nearest"]
+
+
+def test_a_named_things_answer_follows_the_not_covered_aspect(domain) -> None:
+    """The parent named sunscreen: its answer is the help, after saying the sources name no season."""
+    dispatcher = CollectingDispatcher()
+    sunscreen = {"entity": "drug", "value": "suncream", "start": 14, "end": 22}
+    tracker = make_tracker("does he need suncream even in winter?", "ask_term", entities=[sunscreen])
+    ActionExplainTerm().run(dispatcher, tracker, domain)
+    assert [m.get("response") or m.get("text") for m in dispatcher.messages] == [
+        "utter_aspect_season",
+        load_terms().by_id["sunscreen"].answer,
+    ]
 
 
 def test_a_story_is_read_by_its_question_so_its_words_are_context() -> None:
