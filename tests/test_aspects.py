@@ -90,6 +90,14 @@ def test_a_named_things_answer_follows_the_not_covered_aspect(domain) -> None:
     ]
 
 
+def test_a_named_things_answer_whose_facts_name_the_aspect_comes_alone(domain) -> None:
+    dispatcher = CollectingDispatcher()
+    calcinosis = {"entity": "symptom", "value": "calcinosis", "start": 16, "end": 26}
+    tracker = make_tracker("do children get calcinosis more often than adults?", "ask_term", entities=[calcinosis])
+    ActionExplainTerm().run(dispatcher, tracker, domain)
+    assert [m.get("text") for m in dispatcher.messages] == [load_terms().by_id["calcinosis"].answer]
+
+
 def test_a_story_is_read_by_its_question_so_its_words_are_context() -> None:
     story = "Over the summer she got tired and her knees hurt. What tests will they do?"
     assert asked_words(story, []) == "What tests will they do?"
