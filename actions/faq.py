@@ -16,7 +16,18 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import suggest_topics
-from jdm_content.knowledge import Answer, Term, load_follow_ups, load_terms, load_topic_menu, load_topics
+from jdm_content.aspects import facts_by_answer, read_question
+from jdm_content.knowledge import (
+    Answer,
+    Fact,
+    Term,
+    Topic,
+    load_facts,
+    load_follow_ups,
+    load_terms,
+    load_topic_menu,
+    load_topics,
+)
 from jdm_content.lexicon import canonical_id, entry
 from jdm_content.questions import asked_last, first_question
 
@@ -117,8 +128,19 @@ def said_this_turn(tracker: Tracker) -> Set[str]:
     return said
 
 
-def explain(dispatcher: CollectingDispatcher, named: List[Term], said: Collection[str] = ()) -> List[EventType]:
-    """Each named term's own answer, unless already said this turn; its topic becomes the context for follow-ups."""
+def explain(dispatcher: CollectingDispatcher, tracker: Tracker, named: List[Term]) -> List[EventType]:
+    """Each named term's own answer, unless already said this turn; its topic becomes the context for follow-ups.
+
+    An aspect the terms' facts don't name ("does he need suncream in winter?")
+    is said to be not covered first; the answer of the thing the parent named
+    still follows (data/knowledge/aspects.yml).
+    """
+    said = said_this_turn(tracker)
+    message = tracker.latest_message
+    facts = [load_facts()[fact_id] for term in named for fact_id in term.facts]
+    gap = read_question(message.get("text") or "", message.get("entities") or [], facts).gap
+    if gap and named:
+        dispatcher.utter_message(response=gap.kind.missing)
     for term in named:
         if term.answer not in said:
             dispatcher.utter_message(text=term.answer)
@@ -136,7 +158,7 @@ class ActionAnswerFaq(Action):
         topic_id, confidence = selected_topic(tracker.latest_message)
         if anchored := anchoring_terms(tracker, topic_id):
             # "why is hydroxychloroquine given": the medicine named, not a neighbouring topic.
-            return explain(dispatcher, anchored, said_this_turn(tracker))
+            return explain(dispatcher, tracker, anchored)
         topic = load_topics().get(topic_id or "")
         if topic is None:
             offer_topics(dispatcher)
@@ -146,8 +168,41 @@ class ActionAnswerFaq(Action):
             # ask (or one the sources don't cover): suggest the likeliest topics.
             suggest_topics(dispatcher, tracker)
             return []
-        dispatcher.utter_message(response=topic.response)
-        return topic_events(topic.id)
+        return answer_topic(dispatcher, tracker, topic)
+
+
+def answer_topic(dispatcher: CollectingDispatcher, tracker: Tracker, topic: Topic) -> List[EventType]:
+    """The topic's answer, as far as it answers what the question asks.
+
+    An aspect its facts don't name ("is JDM worse in winter?") is said to be
+    not covered first, and the topic's answer follows only when it is still the
+    nearest help (data/knowledge/aspects.yml). A follow-up the question asks in
+    its own words ("how many years does treatment go on?") gets the topic's
+    own answer to it first, when the topic's answer does not already carry it.
+    """
+    message = tracker.latest_message
+    facts = facts_by_answer().get(topic.response, ())
+    reading = read_question(message.get("text") or "", message.get("entities") or [], facts)
+    gap = reading.gap
+    if gap and not gap.answer_is_nearest:
+        dispatcher.utter_message(response=gap.kind.missing)
+        if gap.kind.nearest:
+            dispatcher.utter_message(response=gap.kind.nearest)
+        return [SlotSet(TOPIC_SLOT, None)]
+    if gap:
+        dispatcher.utter_message(response=gap.kind.missing)
+    elif part := asked_part(reading.follow_up, topic, facts):
+        dispatcher.utter_message(text=part)
+    dispatcher.utter_message(response=topic.response)
+    return topic_events(topic.id)
+
+
+def asked_part(kind: Optional[str], topic: Topic, facts: Collection[Fact]) -> Optional[str]:
+    """The topic's own answer to the follow-up asked, when the topic's answer lacks its facts."""
+    answer = load_follow_ups().by_topic.get(topic.id, {}).get(kind or "")
+    if answer is None or not answer.text or set(answer.facts) <= {fact.id for fact in facts}:
+        return None
+    return answer.text
 
 
 class ActionExplainTerm(Action):
@@ -168,7 +223,7 @@ class ActionExplainTerm(Action):
                 dispatcher.utter_message(
                     text=terms.not_covered.replace("{name}", lexicon_entry.name if lexicon_entry else term_id)
                 )
-        return explain(dispatcher, [terms.by_id[i] for _, i in named if i in terms.by_id], said_this_turn(tracker))
+        return explain(dispatcher, tracker, [terms.by_id[i] for _, i in named if i in terms.by_id])
 
 
 class ActionFollowUp(Action):
@@ -204,8 +259,11 @@ class ActionFollowUp(Action):
             if answer.topic == topic.id and in_context:
                 # e.g. "and for the skin?" right after the skin answer: say all we know.
                 answer = follow_ups.defaults["more"]
+        if answer.topic:
+            # A topic's answer, checked like any other against what the question asks.
+            return answer_topic(dispatcher, tracker, topics[answer.topic])
         send_answer(dispatcher, answer, title=topic.title if topic else "")
-        return topic_events(answer.topic) if answer.topic else []
+        return []
 
     @staticmethod
     def about_named_terms(
@@ -214,7 +272,7 @@ class ActionFollowUp(Action):
         """Side effects of methotrexate: that medicine's topic, never the last topic's."""
         follow_ups = load_follow_ups()
         if kind in follow_ups.term_answers:
-            return explain(dispatcher, named, said_this_turn(tracker))
+            return explain(dispatcher, tracker, named)
         topics = load_topics()
         events: List[EventType] = []
         for term in named:

@@ -9,6 +9,7 @@ first question.
 
 from __future__ import annotations
 
+from jdm_content.aspects import load_aspects, question_finder
 from jdm_content.clinic import load_clinic, load_crisis_lines
 from jdm_content.directory import directory, matching, place_names
 from jdm_content.fallback import load_fallback_texts
@@ -26,6 +27,8 @@ def validate_all() -> None:
         load_topics,
         load_terms,
         load_follow_ups,
+        load_aspects,
+        question_finder,
         load_lexicon,
         matching,
         directory,
