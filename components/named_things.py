@@ -22,7 +22,6 @@ read the word as the lexicon spells it, so the classifier does too.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any, Dict, List, Optional, Pattern, Text, Tuple, Type
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -37,6 +36,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from components.intent_override import override_intent
+from jdm_content.aspects import whole_words
 from jdm_content.fuzzy_names import NameMatcher
 from jdm_content.knowledge import load_follow_ups
 from jdm_content.questions import asked_last
@@ -189,8 +189,3 @@ def spelt_right(message: Message, words: Dict[Tuple[int, int], str]) -> None:
         word = words.get((token.start, token.end))
         if word:
             token.text = token.lemma = word
-
-
-def whole_words(phrases: Tuple[str, ...]) -> Pattern[str]:
-    """Any of the phrases as whole words, in any case."""
-    return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in phrases) + r")\b", re.IGNORECASE)
