@@ -140,6 +140,9 @@ def test_every_example_has_a_known_tier_and_no_text_twice() -> None:
         ("emergency", "solu medrol drip?", False),
         ("emergency", "his lips are going grey and he is floppy", True),
         ("urgent", "pred and mtx", False),
+        # Arm and leg weakness is how JDM shows itself: the weakness rules judge it, not the model's emergency.
+        ("emergency", "she can't raise her arms above her head to brush her hair", False),
+        ("emergency", "he struggles to get up off the floor without using his hands", False),
     ],
 )
 def test_the_models_guess_counts_only_with_its_tiers_words(tier: str, sentence: str, counts: bool) -> None:
