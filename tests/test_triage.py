@@ -375,3 +375,21 @@ def test_a_name_inside_a_sentence_is_no_typo(typed: str, read: str) -> None:
 )
 def test_context_classes_found_in_round_four(text: str, tier: str) -> None:
     assert tier_of(text) == tier
+
+
+@pytest.mark.parametrize(
+    "text, tier",
+    [
+        # Classes read on the sixth set (the fourth sealed set, after measuring it once).
+        ("Her nosebleed - well, blood nose - won't stop after half an hour, she's on methotrexate", "emergency"),
+        ("He went all stiff in the car seat and his arms are jerking", "emergency"),
+        ("She could walk this morning and now her legs won't hold her up", "emergency"),
+        ("my 3-year-old drank his sister's bottle of prednisolone syrup", "emergency"),
+        ("She's breathing ever so fast and her ribs are sucking in", "emergency"),
+        ("I saw fresh cuts on my daughter's arms tonight, she says it helps", "crisis"),
+        ("he told his friend he's going to end it after exams", "crisis"),
+        ("the nurse said to stop her pred if she gets a fever? that sounds wrong", "none"),
+    ],
+)
+def test_classes_read_on_the_sixth_set(text: str, tier: str) -> None:
+    assert tier_of(text) == tier
