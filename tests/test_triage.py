@@ -393,3 +393,24 @@ def test_context_classes_found_in_round_four(text: str, tier: str) -> None:
 )
 def test_classes_read_on_the_sixth_set(text: str, tier: str) -> None:
     assert tier_of(text) == tier
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # False alarms read on the sixth set: an age, a school year or a holiday told as past ...
+        "She was in intensive care at age 7 because she couldn't swallow. She's 12 now and eats anything, "
+        "can she do a sponsored walk?",
+        "In yr 8 I had a seizure from my blood pressure. I'm 15 now, do I have to tell my new school?",
+        "Last Thanksgiving he had hives and wheezing on his infusion. What should we pack for this year's trip?",
+        # ... someone else, a lesson, a distance, the weather and figures of speech.
+        "A guy at work said his son collapsed at football last year. Should I worry about that with JDM?",
+        "We learned about anaphylaxis in biology today, could that happen with my IVIG?",
+        "We'll be two hours from the nearest A&E on holiday, what should we take with us?",
+        "It's 41 degrees in Perth today, how do we keep her skin safe at the beach?",
+        "I about fainted when I saw the price of the sun cream.",
+        "He'd rather die than wear a hat at school, any ideas?",
+    ],
+)
+def test_calm_messages_read_on_the_sixth_set(text: str) -> None:
+    assert tier_of(text) not in ALARMS
