@@ -101,6 +101,22 @@ def postgresql_tracker_store(store_class: Any, db_name: str, untested: str, **kw
     return store_class(**tracker_store_args(settings), **kwargs)
 
 
+def analyze_as_administrator(db_name: str, table: str) -> None:
+    """ANALYZE a table as its owner (DB_ADMIN_USER): the planner's statistics, for tests of query plans."""
+    import psycopg2
+
+    s = Settings.from_env(dict(os.environ, JDM_PROFILE="production", DB_NAME=db_name))
+    connection = psycopg2.connect(
+        host=s.db_host, port=s.db_port, user=s.db_admin_user, password=s.db_admin_password, dbname=db_name
+    )
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {table}")
+    finally:
+        connection.close()
+
+
 # JDM_MODEL lets a developer test a model trained elsewhere (rasa train --out).
 MODEL = Path(os.environ.get("JDM_MODEL", ROOT / "models" / "jdm.tar.gz"))
 ARTIFACTS = ROOT / "tests" / "artifacts"
