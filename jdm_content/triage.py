@@ -71,8 +71,12 @@ def _is_a_name(text: str, word: re.Match) -> bool:
     """A capitalised word inside a sentence: a name ("in Leeds", "Tilly", "Plaquenill"), not a
     misspelt English word. A shouted word ("FITING") and a sentence's first word are read as any other."""
     first, rest = word.group(0)[0], word.group(0)[1:]
-    before = text[: word.start()].rstrip()
-    return first.isupper() and not rest.isupper() and bool(before) and before[-1] not in '.!?\n:;"(-'
+    if not first.isupper() or rest.isupper():
+        return False
+    at = word.start() - 1
+    while at >= 0 and text[at] in " \t":  # walk back over the gap, not a copy of the text before it
+        at -= 1
+    return at >= 0 and text[at] not in '.!?\n:;"(-'
 
 
 def _table_words(data: Dict[str, Any]) -> Tuple[Set[str], Set[str]]:
@@ -177,15 +181,14 @@ class Triage:
         # written ("pred" is no misspelt "spread", "couldnt" no "could").
         table_words, contractions = _table_words(data)
         self._kept_as_written = {w for w in table_words if len(w) < MIN_TABLE_TARGET} | contractions
-        self._typo_targets = self._parse_typo_targets(
-            data.get("typo_tolerant", []), {w for w in table_words if len(w) >= MIN_TABLE_TARGET and w in self._english}
-        )
-        # A capitalised word inside a sentence is a name: only a medicine's ("Plaquenill") is corrected.
-        self._name_targets = [w.lower() for w in _string_list(data.get("typo_tolerant", []), source)]
+        # A capitalised word inside a sentence is a name: only a listed word ("Plaquenill") corrects it.
+        self._name_targets = self._parse_typo_tolerant(data.get("typo_tolerant", []))
+        english_table_words = {w for w in table_words if len(w) >= MIN_TABLE_TARGET and w in self._english}
+        self._typo_targets = self._name_targets | english_table_words if self._name_targets else set()
         # Only targets of about the word's length can be its typo: look at those alone.
         longest = max(map(len, self._typo_targets), default=0) + MAX_TYPO_LENGTH_CHANGE
         self._typo_targets_by_length = {
-            length: [t for t in self._typo_targets if abs(len(t) - length) <= MAX_TYPO_LENGTH_CHANGE]
+            length: sorted(t for t in self._typo_targets if abs(len(t) - length) <= MAX_TYPO_LENGTH_CHANGE)
             for length in range(MIN_TYPO_LENGTH, longest + 1)
         }
         self.context = Context.from_data(require(data, "context", source), f"{source}: context")
@@ -262,14 +265,14 @@ class Triage:
             for name, spellings in terms.items()
         }
 
-    def _parse_typo_targets(self, words: Any, table_words: Set[str]) -> List[str]:
-        """The listed words, and every word of 5 letters or more that the terms and rules spell out."""
+    def _parse_typo_tolerant(self, words: Any) -> Set[str]:
+        """The listed words; with none listed, no word is corrected."""
         where = f"{self._source}: typo_tolerant"
-        targets = [word.lower() for word in _string_list(words, where)] if words else []
+        targets = {word.lower() for word in _string_list(words, where)} if words else set()
         for word in targets:
             if not word.isalpha() or len(word) < MIN_TYPO_LENGTH:
                 raise DataFileError(f"{where}: {word!r} must be one word of {MIN_TYPO_LENGTH} letters or more")
-        return sorted(set(targets) | table_words) if targets else []
+        return targets
 
     def _pattern(self, regex: str, where: str) -> Pattern[str]:
         def expand(match: re.Match) -> str:
@@ -413,7 +416,7 @@ class Triage:
         question of the parent's own ("Are seizures part of JDM, or can I reassure him?")."""
         if not any(p.search(sentence) for p in self._general_questions):
             return False
-        clauses = [m for m in _CLAUSE.finditer(sentence)]
+        clauses = list(_CLAUSE.finditer(sentence))
         own = next((c for c in clauses if c.start() <= at < c.end()), None)
         for clause in clauses:
             if any(p.search(clause.group(0)) for p in self._personal) and (
