@@ -63,7 +63,8 @@ CRISIS_INTENT = "crisis"
 CHILD_MEDICINE_INTENT = "ask_child_medicine"
 # care_note values: the tier whose advice goes before the answer.
 EMERGENCY_FIRST = "emergency"
-NOTE_TIERS = ("urgent", "soon")
+SOON = "soon"
+NOTE_TIERS = ("urgent", SOON)
 OVERRIDES = (EMERGENCY_INTENT, CRISIS_INTENT, CHILD_MEDICINE_INTENT)
 
 
@@ -189,6 +190,8 @@ class TriageGuard(GraphComponent):
         elif self._intent(message) in (EMERGENCY_INTENT, CRISIS_INTENT):
             _demote(message)
         tier = min(assessment.tier, learned[0], key=TIERS.index)
+        if tier == SOON and self._triage.explained_by_care_team(text):
+            return  # the team already said it is expected: no need to raise it with them again
         if tier in NOTE_TIERS:
             finding = assessment.first(tier)
             _add_care_note(message, tier, finding.match.span() if finding else learned[1])

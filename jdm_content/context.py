@@ -234,14 +234,14 @@ class Context:
 
         Past: a past cue, or a past story it belongs to. Hypothetical: a what-if cue
         ("in case she ever ..."). Someone else: "a mum in one of the groups said ...".
-        All clear: it tells what is fine ("breathing fine, no pain"), with no "but".
+        All clear: it tells what is fine ("breathing fine, no pain"), with no "but" after.
         Past and hypothetical only where no word in it speaks of now.
         """
         sentence = text[sentences[index][0] : sentences[index][1]]
         cues = self._cue_categories(sentence)
         if "FAMILY" in cues:
             return "someone else"
-        if any(p.search(sentence) for p in self.all_clear) and not any(p.search(sentence) for p in self.contrast):
+        if self.says_unturned(self.all_clear, sentence):
             return "all clear"
         if self._speaks_of_now(sentence):
             return None
@@ -252,6 +252,11 @@ class Context:
         ):
             return "past"
         return None
+
+    def says_unturned(self, patterns: Sequence[Pattern[str]], text: str) -> bool:
+        """One of the patterns is in the text with no "but" turning after it ("fine in herself
+        but ..."); a "but" before it leads up to it ("he cut his knee, but it stopped bleeding")."""
+        return any(not any(c.search(text, m.end()) for c in self.contrast) for p in patterns for m in p.finditer(text))
 
     def has_figure(self, text: str) -> bool:
         """A figure of speech or look-alike anywhere in the message ("threw a fit", "breathing exercises")."""

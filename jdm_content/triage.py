@@ -194,14 +194,9 @@ class Triage:
         self.context = Context.from_data(require(data, "context", source), f"{source}: context")
         self.rules = self._parse_rules(require(data, "rules", source), "rules", tiers=RULE_TIERS)
         self.child_medicine = self._parse_rules(data.get("child_medicine", []), "child_medicine", tiers=("none",))
-        self._general_questions = [
-            self._pattern(regex, f"{source}: general_questions[{i}]")
-            for i, regex in enumerate(_string_list(data.get("general_questions", []), f"{source}: general_questions"))
-        ]
-        self._about_now = [
-            self._pattern(regex, f"{source}: about_now[{i}]")
-            for i, regex in enumerate(_string_list(data.get("about_now", []), f"{source}: about_now"))
-        ]
+        self._general_questions = self._pattern_list(data, "general_questions")
+        self._about_now = self._pattern_list(data, "about_now")
+        self._explained = self._pattern_list(data, "already_explained")
         self.learned_thresholds = self._parse_thresholds(data.get("learned") or {})
         self._learned_only_with = self._parse_learned_words(data.get("learned") or {}, "only_with")
         self._learned_not_with = self._parse_learned_words(data.get("learned") or {}, "not_with")
@@ -240,6 +235,16 @@ class Triage:
             ]
             for tier, patterns in by_tier.items()
         }
+
+    def _pattern_list(self, data: Dict[str, Any], key: str) -> List[Pattern[str]]:
+        where = f"{self._source}: {key}"
+        return [self._pattern(regex, f"{where}[{i}]") for i, regex in enumerate(_string_list(data.get(key, []), where))]
+
+    def explained_by_care_team(self, text: str) -> bool:
+        """The care team already told the family what they describe is expected ("the nurse said
+        that's normal on steroids"): nothing is left to mention at the next visit (`already_explained`),
+        unless a "but" follows ("... said it's normal, but it keeps spreading")."""
+        return self.context.says_unturned(self._explained, text)
 
     def learned_may_say(self, tier: str, sentence: str) -> bool:
         """Whether the learned model's guess of this tier may count for this sentence

@@ -70,6 +70,8 @@ def test_a_danger_no_rule_lists_gets_its_tier_from_the_model(guard: TriageGuard,
         # A sentence that tells what is fine.
         "Nothing urgent, she's not in pain, her breathing is fine and her strength is good. Can she go "
         "swimming this summer?",
+        # A "but" that leads up to the all-clear, not away from it.
+        "He grazed his elbow on the trampoline, but it stopped bleeding after a minute. Can he go to football?",
     ],
 )
 def test_the_models_word_counts_only_for_the_child_now(guard: TriageGuard, text: str) -> None:
