@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 import yaml
 
@@ -261,6 +261,20 @@ def running_servers(
         yield servers
     finally:
         stop_servers(servers.processes.values())
+
+
+def send_with_id(rasa_url: str, sender: str, message: str, message_id: str, timeout: float = 120) -> Tuple[int, Any]:
+    """POST one message with its id, as the widget sends it (and sends it again on Retry):
+    the HTTP status and the JSON answer, an error status included."""
+    body = json.dumps({"sender": sender, "message": message, "message_id": message_id}).encode()
+    request = urllib.request.Request(
+        f"{rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
 
 
 def say(rasa_url: str, sender: str, message: str) -> List[Dict[str, Any]]:

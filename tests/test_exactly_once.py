@@ -20,8 +20,6 @@ import sqlite3
 import tarfile
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -32,7 +30,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import pytest
 
 from conftest import MODEL, free_port, fresh_database, two_free_ports
-from live_servers import running_servers
+from live_servers import running_servers, send_with_id
 from production import Settings, Stack
 
 SESSION_SECONDS = 2.0
@@ -114,19 +112,6 @@ def profile(
         stack.stop_all()
 
 
-def send(url: str, sender: str, text: str, message_id: str) -> Tuple[int, Any]:
-    """POST one message with its id, as the widget does (and does again on Retry): the status and the JSON answer."""
-    body = json.dumps({"sender": sender, "message": text, "message_id": message_id}).encode()
-    request = urllib.request.Request(
-        f"{url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
 def send_at_once(urls: List[str], sender: str, messages: List[Tuple[str, str]]) -> List[Tuple[int, Any]]:
     """Each (text, message_id) of `messages`, all sent at the same moment, spread over `urls`: (status, answer) each."""
     start = threading.Barrier(len(messages))
@@ -134,7 +119,7 @@ def send_at_once(urls: List[str], sender: str, messages: List[Tuple[str, str]]) 
     def one(number: int) -> Tuple[int, Any]:
         start.wait()
         text, message_id = messages[number]
-        return send(urls[number % len(urls)], sender, text, message_id)
+        return send_with_id(urls[number % len(urls)], sender, text, message_id)
 
     with ThreadPoolExecutor(len(messages)) as pool:
         return list(pool.map(one, range(len(messages))))
@@ -171,15 +156,15 @@ def test_copies_sent_at_once_are_answered_once_with_one_answer(profile: Profile)
 
 def test_a_retry_after_the_session_expired_gets_its_stored_answer(profile: Profile) -> None:
     sender, first_id = f"once-{uuid.uuid4()}", str(uuid.uuid4())
-    status, first = send(profile.urls[0], sender, QUESTION, first_id)
+    status, first = send_with_id(profile.urls[0], sender, QUESTION, first_id)
     assert status == 200 and bot_texts(first)
 
     time.sleep(SESSION_SECONDS + 1)  # the answer never reached the browser; the parent comes back later
-    assert send(profile.urls[-1], sender, QUESTION, first_id) == (200, first)
+    assert send_with_id(profile.urls[-1], sender, QUESTION, first_id) == (200, first)
     assert profile.user_texts(sender) == [QUESTION] and profile.sessions(sender) == 1
 
     time.sleep(SESSION_SECONDS + 1)
-    status, newer = send(profile.urls[0], sender, "how is jdm treated?", str(uuid.uuid4()))
+    status, newer = send_with_id(profile.urls[0], sender, "how is jdm treated?", str(uuid.uuid4()))
     assert status == 200 and bot_texts(newer) != bot_texts(first)
     assert profile.sessions(sender) == 2  # the newer message started a new session
     # Retry pressed only now (copies of it at once, to every server): still the first answer, still stored once.

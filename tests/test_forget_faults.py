@@ -22,8 +22,6 @@ import signal
 import sqlite3
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
@@ -34,7 +32,7 @@ import pytest
 
 from actions.privacy import FORGET_KEY
 from conftest import MODEL, Settings, fresh_database, say, tracker_store_args
-from live_servers import Servers, child_pids, running_servers
+from live_servers import Servers, child_pids, running_servers, send_with_id
 
 QUESTION = "Do you want me to delete this conversation?"
 DONE = "Done. This conversation has been deleted."
@@ -164,19 +162,6 @@ def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         yield Live(servers, store)
 
 
-def send(rasa: str, sender: str, text: str, message_id: str) -> Tuple[int, Any]:
-    """POST one message with its id, as the widget sends it (and sends it again on Retry)."""
-    body = json.dumps({"sender": sender, "message": text, "message_id": message_id}).encode()
-    request = urllib.request.Request(
-        f"{rasa}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
 def texts(replies: List[Dict[str, Any]]) -> str:
     return "\n".join(r.get("text") or "" for r in replies)
 
@@ -202,12 +187,12 @@ def assert_deleted_answer(status: int, answer: Any) -> None:
 def test_a_retried_forget_whose_delete_failed_deletes_or_says_it_could_not(live: Live) -> None:
     sender, message_id = asked_to_delete(live), str(uuid.uuid4())
     with live.store.deleting(sender, "fails"):
-        assert_not_deleted_answer(*send(live.rasa, sender, CONFIRM, message_id))
+        assert_not_deleted_answer(*send_with_id(live.rasa, sender, CONFIRM, message_id))
         # The widget's Retry: the stored "Done" must not be sent while the rows are still there.
-        assert_not_deleted_answer(*send(live.rasa, sender, CONFIRM, message_id))
+        assert_not_deleted_answer(*send_with_id(live.rasa, sender, CONFIRM, message_id))
         assert live.store.user_texts(sender) == ["what is jdm?", "please delete my conversation", CONFIRM]
     # The database works again: the same retry deletes, and only then says so.
-    assert_deleted_answer(*send(live.rasa, sender, CONFIRM, message_id))
+    assert_deleted_answer(*send_with_id(live.rasa, sender, CONFIRM, message_id))
     assert live.store.user_texts(sender) == []
 
 
@@ -233,7 +218,7 @@ def test_a_forget_whose_server_died_before_deleting_deletes_when_retried(live: L
 
     def confirm() -> None:
         try:
-            first_try["answer"] = send(live.rasa, sender, CONFIRM, message_id)
+            first_try["answer"] = send_with_id(live.rasa, sender, CONFIRM, message_id)
         except OSError:  # the server died under it: the browser sees a dropped connection
             first_try["answer"] = None
 
@@ -249,7 +234,7 @@ def test_a_forget_whose_server_died_before_deleting_deletes_when_retried(live: L
 
     live.servers.start("rasa")
     live.servers.wait_ready("rasa")
-    assert_deleted_answer(*send(live.rasa, sender, CONFIRM, message_id))
+    assert_deleted_answer(*send_with_id(live.rasa, sender, CONFIRM, message_id))
     assert live.store.user_texts(sender) == []
     # The conversation id goes on as a new, empty conversation, whichever process answers.
     for _ in range(4):
