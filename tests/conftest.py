@@ -7,8 +7,9 @@ import select
 import socket
 import sys
 import time
+import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, NoReturn, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, NoReturn, Optional, Tuple
 
 import pytest
 import yaml
@@ -173,6 +174,24 @@ def make_tracker(
             "latest_action_name": "action_listen",
         }
     )
+
+
+def rasa_server_profile(servers: Servers, out: Path, messages: List[str]) -> Callable[[str], int]:
+    """py-spy samples of the running Rasa server while it answers `messages` (a new conversation
+    each): a count of the samples whose stack has a frame containing a given part."""
+    import bench  # py-spy's start and stop, as `make profile` uses them
+
+    profiler = bench.start_profiler(servers.processes["rasa"].pid, out, rate=200)
+    try:
+        time.sleep(2)  # py-spy attaches
+        for message in messages:
+            assert say(servers["rasa"], f"profiled-{uuid.uuid4()}", message)
+    finally:
+        said = bench.stop_profiler(profiler)
+    if not out.exists():
+        skip_loudly(f"PY-SPY COULD NOT PROFILE THE RASA SERVER (it needs ptrace): {said}")
+    stacks = bench.read_collapsed(out.read_text())
+    return lambda part: sum(count for stack, count in stacks.items() if any(part in frame for frame in stack))
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,6 @@ profile of the server while it answers messages that call custom actions.
 
 from __future__ import annotations
 
-import time
-import uuid
 from pathlib import Path
 from typing import Any, Dict
 
@@ -16,10 +14,9 @@ import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
 
-import bench
 from components import action_results
 from components.action_results import validate_action_result
-from conftest import say, skip_loudly
+from conftest import rasa_server_profile
 from live_servers import Servers
 
 VALID = [
@@ -56,21 +53,7 @@ MESSAGES = ["what is jdm?", "what does the rash look like?", "side effects of pr
 def test_the_running_rasa_server_never_checks_replies_with_rasas_own_jsonschema_check(
     live_servers: Servers, tmp_path: Path
 ) -> None:
-    out = tmp_path / "rasa.profile"
-    profiler = bench.start_profiler(live_servers.processes["rasa"].pid, out, rate=200)
-    try:
-        time.sleep(2)  # py-spy attaches
-        for message in MESSAGES:
-            assert say(live_servers["rasa"], f"check-{uuid.uuid4()}", message)
-    finally:
-        said = bench.stop_profiler(profiler)
-    if not out.exists():
-        skip_loudly(f"PY-SPY COULD NOT PROFILE THE RASA SERVER (it needs ptrace): the check's use is untested: {said}")
-    stacks = bench.read_collapsed(out.read_text())
-
-    def samples(part: str) -> int:
-        return sum(count for stack, count in stacks.items() if any(part in frame for frame in stack))
-
+    samples = rasa_server_profile(live_servers, tmp_path / "rasa.profile", MESSAGES)
     # The profile saw the server answer (the sentence encoder runs for every message)...
     assert samples("(components/sentence_embeddings") > 0, "py-spy saw no message being answered"
     # ...and no reply checked by jsonschema: Rasa's check would take about 4 samples a message here.

@@ -1,14 +1,16 @@
 """The trained model answers the same through our graph runner as through Rasa's dask runner.
 
-components/graph_runner.py replaces `DaskGraphRunner.run` in the Rasa server;
-here the trained model is loaded in this process and every message is run
-both ways: the same intent, ranking and entities from NLU, the same next
+components/graph_runner.py replaces `DaskGraphRunner.run` in the Rasa server:
+a profile of the running server shows its graphs run by ours, never by dask.
+Here the trained model is also loaded in this process and every message is
+run both ways: the same intent, ranking and entities from NLU, the same next
 action and policy from the dialogue graph.
 """
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
@@ -20,7 +22,8 @@ from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from components.graph_runner import InOrderGraphRunner
-from conftest import MODEL
+from conftest import MODEL, rasa_server_profile
+from live_servers import Servers
 
 MESSAGES = [
     "hello",
@@ -50,8 +53,12 @@ def both_ways(monkeypatch: pytest.MonkeyPatch, work: Any) -> List[Any]:
     return [dask, work()]
 
 
-def test_the_rasa_server_runs_its_graphs_with_our_runner(agent: Agent) -> None:
-    assert isinstance(agent.processor.graph_runner, InOrderGraphRunner)
+def test_the_running_rasa_server_runs_its_graphs_with_our_runner(live_servers: Servers, tmp_path: Path) -> None:
+    samples = rasa_server_profile(live_servers, tmp_path / "rasa.profile", MESSAGES)
+    # The profile saw the server answer through our runner (the encoder is one of its nodes) ...
+    assert samples("(components/graph_runner") > 0, "py-spy saw no graph run by our runner"
+    # ... and never through dask's scheduler, which Rasa's own runner walks for every graph.
+    assert samples("(dask/") == 0, "the Rasa server runs its graphs through dask"
 
 
 def test_training_keeps_rasas_own_runner() -> None:
