@@ -4,8 +4,11 @@
 different servers (some directly to each server's port, the rest round-robin
 through nginx); rasa-1 is killed with SIGKILL mid-run and started again while
 the clients retry, each message with the same id at every try as the widget
-does. Then PostgreSQL must hold every user message exactly once
-and in order, every message must have had a reply, the region and the last
+does. Last, each parent "double-clicks": two messages of one conversation
+sent at the same moment, one to each server, which only the lock store keeps
+apart. Then PostgreSQL must hold every user message exactly once
+and in order (the double-click's two in either order, each turn's reply
+before the next message), every message must have had a reply, the region and the last
 topic must have carried across servers, and no log may hold an error.
 
 Needs PostgreSQL and Redis (DB_HOST/DB_PORT/..., REDIS_HOST/REDIS_PORT, as the
@@ -23,6 +26,7 @@ import signal
 import time
 import uuid
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
@@ -54,6 +58,8 @@ TURNS: List[Tuple[str, str, Optional[str]]] = [
 ]
 KILL_AFTER_TURN = 4
 RESUME_AFTER_TURN = 8
+# Sent at the same moment, one to each server, after the turns above.
+DOUBLE_CLICK: List[Tuple[str, str]] = [("rasa-1", "hello"), ("rasa-2", "thanks a lot")]
 
 
 def settings_for_test() -> Settings:
@@ -151,6 +157,16 @@ async def run_conversations(stack: Stack, senders: List[str]) -> Run:
         await asyncio.get_running_loop().run_in_executor(None, stack.wait_ready, "rasa-1")
         during_outage = len(client.replies) - in_flight
         await asyncio.gather(*(turns(s, RESUME_AFTER_TURN, len(TURNS)) for s in senders))
+
+        # Half the parents double-click at a time: as many requests at once as the phases above.
+        at_once = asyncio.Semaphore(CONVERSATIONS // len(DOUBLE_CLICK))
+
+        async def double_click(sender: str) -> None:
+            clicks = enumerate(DOUBLE_CLICK, start=len(TURNS))
+            async with at_once:
+                await asyncio.gather(*(client.say(where, sender, turn, text) for turn, (where, text) in clicks))
+
+        await asyncio.gather(*(double_click(s) for s in senders))
         return Run(client.replies, client.retries, in_flight, during_outage, killed_at)
 
 
@@ -175,6 +191,12 @@ def stored_events(settings: Settings, senders: List[str]) -> Dict[str, List[Tupl
     for sender, kind, data in rows:
         events[sender].append((kind, json.loads(data)))
     return events
+
+
+def replies_between_messages(events: List[Tuple[str, dict]]) -> bool:
+    """Each user message is answered before the next one is stored: no two turns ran at once."""
+    kinds = [kind for kind, _ in events if kind in ("user", "bot")]
+    return all(kind == "bot" for previous, kind in pairwise(kinds) if previous == "user")
 
 
 def last_slot(events: List[Tuple[str, dict]], name: str) -> object:
@@ -229,13 +251,16 @@ def test_fifty_conversations_across_two_servers_survive_a_killed_server(stack: S
     elapsed = time.monotonic() - started
     replies = result.replies
     print(
-        f"\n{CONVERSATIONS * len(TURNS)} messages in {elapsed:.0f} s; rasa-1 killed after {result.replies_before_kill}"
+        f"\n{CONVERSATIONS * (len(TURNS) + len(DOUBLE_CLICK))} messages in {elapsed:.0f} s;"
+        f" rasa-1 killed after {result.replies_before_kill}"
         f" replies; {result.replies_after_kill_before_restart_ready} answered before it was back;"
         f" {result.retries} retries"
     )
 
     # Every message got a reply, with the words that show the state carried over.
     for sender in senders:
+        for turn in range(len(TURNS), len(TURNS) + len(DOUBLE_CLICK)):
+            assert replies[(sender, turn)], f"the double-click's message {turn} of {sender} got an empty reply"
         for turn, (where, text, words) in enumerate(TURNS):
             reply = replies[(sender, turn)]
             assert reply, f"turn {turn} ({text!r}) of {sender} via {where} got an empty reply"
@@ -253,7 +278,9 @@ def test_fifty_conversations_across_two_servers_survive_a_killed_server(stack: S
     events = stored_events(stack.settings, senders)
     for sender in senders:
         said = [event["text"] for kind, event in events[sender] if kind == "user"]
-        assert said == [text for _, text, _ in TURNS], f"{sender}: {said}"
+        assert said[: len(TURNS)] == [text for _, text, _ in TURNS], f"{sender}: {said}"
+        assert sorted(said[len(TURNS) :]) == sorted(text for _, text in DOUBLE_CLICK), f"{sender}: {said}"
+        assert replies_between_messages(events[sender]), f"{sender}: two turns ran at once"
         assert last_slot(events[sender], "region") == "uk"
         assert last_slot(events[sender], "topic") == "rash"
 
