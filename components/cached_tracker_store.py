@@ -73,6 +73,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         # sender turns up, the whole table for a new conversation (26 ms at 100,000 events,
         # growing with the table). Over `id + 0` it takes the sender's rows from their index.
         self._last_id_sql = sa.text(f"SELECT max(id + 0) FROM {self._events.name} WHERE sender_id = :sender_id")
+        self._written_since_sql = sa.text(
+            f"SELECT count(*) FROM {self._events.name} WHERE sender_id = :sender_id AND id > :after"
+        )
 
     def _last_event_id(self, sender_id: Text, connection: Optional[sa.engine.Connection] = None) -> Optional[int]:
         if connection is None:
@@ -80,15 +83,22 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 return self._last_event_id(sender_id, connection)
         return connection.execute(self._last_id_sql, {"sender_id": sender_id}).scalar()
 
-    def _insert(self, sender_id: Text, events: List[Event]) -> Optional[int]:
-        """Write `events` in one transaction; the conversation's newest event id after it.
+    def _insert(self, sender_id: Text, events: List[Event], kept_last_id: Optional[int]) -> Optional[int]:
+        """Write `events` in one transaction; the conversation's newest event id after it, or None
+        when another writer came between (then the tracker is not kept).
 
-        Called holding the conversation's lock, so no other writer comes between.
+        Rasa calls it holding the conversation's lock, but a lock can expire in a long turn: the
+        ids are compared, and the rows counted, in the same transaction as the insert. Another
+        server's rows written since this tracker was read (its newest id then was `kept_last_id`),
+        or between this transaction's first read and its insert, make it not this tracker's to keep.
         """
         with self.engine.begin() as connection:
+            before = self._last_event_id(sender_id, connection)
             if events:
                 connection.execute(self._events.insert(), [event_row(sender_id, event) for event in events])
-            return self._last_event_id(sender_id, connection)
+            written = connection.execute(self._written_since_sql, {"sender_id": sender_id, "after": before or 0})
+            alone = before == kept_last_id and written.scalar() == len(events)
+            return self._last_event_id(sender_id, connection) if alone else None
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The kept tracker if the database holds exactly what it held when kept; else Rasa's own read."""
@@ -110,9 +120,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         sender_id = tracker.sender_id
         kept = self._kept.get(sender_id)
         if kept is not None and kept.tracker is tracker:
-            stored = kept.saved
+            stored, kept_last_id = kept.saved, kept.last_id
         elif self._last_event_id(sender_id) is None:
-            stored = 0  # a new conversation: every event is new
+            stored, kept_last_id = 0, None  # a new conversation: every event is new
         else:
             self.evict(sender_id)  # another copy of this conversation was saved: read it back next time
             await super().save(tracker)
@@ -120,12 +130,13 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         new_events = list(itertools.islice(tracker.events, stored, None))
         try:
             await self.stream_events(tracker)  # to the event broker, if any, as Rasa's save does
-            last_id = self._insert(sender_id, new_events)
+            last_id = self._insert(sender_id, new_events, kept_last_id)
         except BaseException:
             self.evict(sender_id)
             raise
-        if any(isinstance(event, SessionStarted) for event in new_events):
-            # Rasa reads only the latest session back: keep nothing older than the database would give.
+        if last_id is None or any(isinstance(event, SessionStarted) for event in new_events):
+            # Another writer came between (read it back next time), or a new session began: Rasa
+            # reads only the latest session back, so keep nothing older than the database would give.
             self.evict(sender_id)
         else:
             self._keep(tracker, len(tracker.events), last_id)

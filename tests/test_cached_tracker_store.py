@@ -98,6 +98,24 @@ async def test_turns_saved_by_another_server_are_read_from_the_database(tmp_path
     assert await stored_texts(tmp_path / "t.db", "parent") == expected
 
 
+async def test_overlapping_turns_on_two_servers_leave_no_stale_copy_in_either(tmp_path: Path) -> None:
+    """A lock that expired mid-turn lets two servers' turns of one conversation overlap: both turns
+    are stored, and neither server later answers from a copy that lacks the other's turn."""
+    db = tmp_path / "rasa.db"
+    one, two = store(db), store(db)
+    await say(one, "parent", "first")
+    await say(two, "parent", "second")  # two keeps its copy; one's copy is now behind
+    slow = await one.get_or_create_tracker("parent")  # one reads it back and starts a long turn ...
+    await say(two, "parent", "overlapping")  # ... while two, its lock gone, runs another turn
+    for event in turn("slow"):
+        slow.update(event)
+    await one.save(slow)  # the slow turn ends
+    stored = await stored_texts(db, "parent")
+    assert sorted(stored) == ["first", "overlapping", "second", "slow"]
+    assert texts(await one.get_or_create_tracker("parent")) == stored
+    assert texts(await two.get_or_create_tracker("parent")) == stored
+
+
 async def test_a_deleted_conversation_is_gone_from_memory_too(tmp_path: Path) -> None:
     cached = store(tmp_path / "t.db")
     await say(cached, "parent", "what is jdm")
