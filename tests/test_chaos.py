@@ -18,7 +18,7 @@ fault is still there after it; and the recovery time (from the fault to the firs
 after it) is measured. The figures go to results/chaos.json.
 
 JDM_CHAOS_ROUNDS (read once, below) sets the length: `make test` runs 1 round, `make chaos` more (more parents,
-more turns after each fault, and each fault repeated).
+more turns after each fault, more slow clients, and each store restart repeated).
 """
 
 from __future__ import annotations
