@@ -25,7 +25,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
 
-.PHONY: help setup spacy language-model train run shell test test-tools validate lint pytest conversation-tests evaluate bench profile review signoff purge report bench-report clean
+.PHONY: help setup spacy language-model train run shell test test-tools validate lint pytest conversation-tests chaos evaluate bench profile review signoff purge report bench-report clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant and chat page (http://localhost:8080)"
@@ -34,6 +34,7 @@ help:
 	@echo "make report [DAYS=N] [DEMO=1] - results/report.html and .json: what families asked in the last N days (default 30); DEMO=1: on generated conversations"
 	@echo "make bench-report - how long make report takes on 100,000 generated conversations (goal: under a minute)"
 	@echo "make test   - every check: static checks, data validation, training, pytest, conversation tests"
+	@echo "make chaos  - faults against the production profile's servers: a Rasa server killed, PostgreSQL and Redis restarted, slow clients (results/chaos.json)"
 	@echo "make evaluate - cross-validation, held-out questions end to end, TF-IDF baseline, triage confusion matrix by tier (minutes)"
 	@echo "make bench  - speed under load: 1, 10 and 50 concurrent conversations, memory, cold start, default and production profiles (about 10 minutes)"
 	@echo "make profile - where the Rasa server's time goes: py-spy during 10 concurrent conversations"
@@ -117,6 +118,14 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Faults (tests/test_chaos.py) at length: more parents, more turns, each store restart repeated. `make test`
+# runs the same file once through pytest (JDM_CHAOS_ROUNDS unset: 1 round). Figures: results/chaos.json.
+CHAOS_ROUNDS ?= 3
+# Needs Debian's nginx (make test-tools installs it), PostgreSQL 15's initdb and redis-server.
+chaos: $(READY)
+	@echo "==> Faults: a killed Rasa server, PostgreSQL and Redis restarted, slow clients ($(CHAOS_ROUNDS) rounds)"
+	JDM_CHAOS_ROUNDS=$(CHAOS_ROUNDS) $(BIN)/python -m pytest tests/test_chaos.py -s
 
 test: lint validate pytest conversation-tests
 	@echo "==> All checks passed"

@@ -84,11 +84,13 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Collection, Dict, List, Optional, Text, Tuple
 
+import redis  # type: ignore[import-untyped]
 import sqlalchemy as sa
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore
+from rasa.core.lock_store import LockError
+from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, SQLTrackerStore, TrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -367,8 +369,8 @@ async def replay_if_answered(store: TrackerStore, request: ChatRequest, collecto
     try:
         found = await find_stored(store, request.sender, request.message_id)
     except sa.exc.SQLAlchemyError as error:
-        logger.warning("Could not look for a message sent again (%s); answering it as new.", type(error).__name__)
-        return False
+        # Answering it as new could store it twice (its first try may be stored): the parent tries again.
+        raise store_unavailable(error) from error
     if found is None:
         return False
     message, answer = found
@@ -498,10 +500,46 @@ def delete_conversation(store: TrackerStore, sender: str) -> None:
 NOT_READY = Refusal(503, "not_ready", "The assistant is starting. Please try again in a minute.")
 
 
+def store_unavailable(error: BaseException) -> Refusal:
+    """The refusal for a turn the conversation store could not read or keep: the widget shows Retry."""
+    # The error as Rasa logged it (the store's engine hides the statement's values): no text, no conversation id.
+    logger.error(
+        "The conversation store or its lock failed (%s: %s); the parent is asked to try again.",
+        type(error).__name__,
+        error,
+    )
+    return Refusal(
+        503,
+        "store_unavailable",
+        "Sorry, the assistant can't keep your message right now. Please try again in a moment. "
+        "If your child is very unwell, call your care team or your local emergency number.",
+    )
+
+
+def _refuse_turn(error: Exception) -> None:
+    raise store_unavailable(error) from error
+
+
+def no_answers_from_memory(store: TrackerStore) -> None:
+    """Make a store failure fail the turn (503, try again) instead of Rasa's answer from memory.
+
+    Rasa wraps the tracker store in a FailSafeTrackerStore: a conversation it cannot read is answered as a new one
+    (its history gone), and a turn it cannot save is kept in memory only, so the parent was answered and the
+    message lost (a PostgreSQL restart lost messages that way: tests/test_chaos.py). With its error callback
+    raising, the turn fails before anything is answered; the widget's Retry, with the same message_id, is then
+    answered once and stored once.
+    """
+    while isinstance(store, TrackerStore):
+        if isinstance(store, FailSafeTrackerStore):
+            store._on_tracker_store_error = _refuse_turn
+        store = getattr(store, "_tracker_store", None)
+
+
 def ready(agent: Optional[Agent]) -> Agent:
     """The server's agent once it can answer (model loaded, tracker store open), or the Refusal that says wait."""
     if agent is None or agent.tracker_store is None or agent.processor is None:
         raise NOT_READY
+    no_answers_from_memory(agent.tracker_store)
     return agent
 
 
@@ -601,6 +639,9 @@ class GuardedRestInput(RestInput):
             except NotDeleted:
                 logger.exception("A conversation could not be deleted.")
                 return FORGET_FAILED.response()
+            except (LockError, redis.exceptions.RedisError) as error:
+                # The lock store (Redis) is down or restarting: nothing was answered or stored, so try again.
+                return store_unavailable(error).response()
             except asyncio.CancelledError:
                 logger.error("A chat message was not answered in time (Rasa's response timeout).")
                 return response.json(

@@ -161,11 +161,14 @@ def engine_hiding_parameters(engine: sa.engine.Engine) -> sa.engine.Engine:
     in every database error, and Rasa logs those errors at ERROR level (a busy
     SQLite, a PostgreSQL restart). Rasa builds its engine in
     SQLTrackerStore.__init__ with no way to pass `hide_parameters`, so the store
-    swaps it for one that has it; creating the tables before needed no values.
+    swaps it for one that has it; creating the tables before needed no values. The new engine also checks a
+    pooled connection before using it (one `SELECT 1` a checkout).
     """
     url = engine.url
     engine.dispose()
-    return sa.create_engine(url, hide_parameters=True, **create_engine_kwargs(url))
+    # pool_pre_ping: a pooled connection the database ended (a restart, a failover) is replaced when next taken,
+    # instead of failing the next turn on each process (tests/test_chaos.py restarts PostgreSQL mid-run).
+    return sa.create_engine(url, hide_parameters=True, pool_pre_ping=True, **create_engine_kwargs(url))
 
 
 @contextmanager

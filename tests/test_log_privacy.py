@@ -116,7 +116,8 @@ def test_a_lock_that_cannot_be_had_is_logged_by_tag_not_by_conversation_id(sqlit
             status, answer = chat(sqlite_servers, sender, text)
         finally:
             fcntl.lockf(locks, fcntl.LOCK_UN, 1, lock_offset(sender))
-    assert status == 500 and answered_or_told(status, answer), (status, answer)
+    # 'Try again' in words (503 store_unavailable): nothing was answered or stored.
+    assert status == 503 and answered_or_told(status, answer), (status, answer)
     assert not leaks(sqlite_servers.log("rasa"), [sender, text, "Zebulon", "Marchetti"])
     assert "Could not acquire lock for conversation conv-" in sqlite_servers.log("rasa")[before:]  # hit and logged
     assert answered_or_told(*chat(sqlite_servers, sender, "What is JDM?"))  # free again: answered
