@@ -176,3 +176,9 @@ def test_a_term_question_that_names_nothing_is_about_the_storys_medicine(dispatc
     ActionExplainTerm().run(dispatcher, make_tracker(text, "ask_term", [drug]), domain)
     assert [m.get("text") for m in dispatcher.messages] == [load_terms().by_id["hydroxychloroquine"].answer]
 
+
+def test_a_storys_medicine_note_is_said_before_the_answer(dispatcher, domain) -> None:
+    note = {"entity": "care_note", "value": "ask_child_medicine", "start": 0, "end": 5}
+    tracker = make_tracker("He is on 20mg of pred. Can JDM affect the eyes?", "faq", [note])
+    asyncio.run(ActionTriageNote().run(dispatcher, tracker, domain))
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_child_medicine"]
