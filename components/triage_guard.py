@@ -72,6 +72,12 @@ EMERGENCY_FIRST = "emergency"
 NOTE_TIERS = ("urgent", "soon")
 # Child-medicine rules whose words ask about a medicine only with the medicines named (triage.yml).
 NEEDS_ITS_NAMES = frozenset({"combine"})
+# A story sentence with a child-medicine rule's words and one of these asks without a question mark.
+IMPLIED_ASKING = re.compile(
+    r"\b(should|shall|wonder\w*|whether|thinking (of|about)|planning|plan to|want(ed)? to (know|ask)|"
+    r"can we|could we|can i|could i|ok to|okay to|alright to|safe to)\b",
+    re.IGNORECASE,
+)
 # A story's question made only of these words asks about the story ("what should we do?").
 VAGUE_WORDS = frozenset(
     """a an the i we you he she they it this that these those them him her his their our my me us
@@ -221,6 +227,12 @@ class TriageGuard(GraphComponent):
         parts = question_finder().split(text)
         if len(parts.parts) < 2 or not 1 <= len(parts.asking) <= 2:
             return False
+        if any(
+            IMPLIED_ASKING.search(text[start:end]) and self._triage.about_a_childs_medicine(text[start:end])
+            for start, end in parts.parts
+            if (start, end) not in parts.asking
+        ):
+            return False  # "I also wondered whether we should move the folic acid to a different day."
         return all(self._asks_about_jdm(text[start:end]) for start, end in parts.asking)
 
     def _asks_about_jdm(self, question: str) -> bool:

@@ -445,3 +445,11 @@ def test_a_question_about_the_childs_own_medicine_after_a_story_is_still_for_the
     guard: TriageGuard, text: str
 ) -> None:
     assert classified(guard, text, intent="faq").get("intent")["name"] == "ask_child_medicine"
+
+
+def test_a_storys_medicine_change_asked_without_a_question_mark_is_still_for_the_care_team(guard: TriageGuard) -> None:
+    text = (
+        "She has been sick after her tablets all week. I wondered whether we should give her prednisolone "
+        "at night instead. Does JDM affect the stomach?"
+    )
+    assert classified(guard, text, intent="faq").get("intent")["name"] == "ask_child_medicine"
