@@ -26,16 +26,24 @@ from jdm_content.files import DataFileError
 from jdm_content.triage import CARE_NOTE_ENTITY, load_triage
 
 logger = logging.getLogger(__name__)
+# A story's medicine words beside a general question: the child-medicine reply before the answer.
+CHILD_MEDICINE_NOTE = "ask_child_medicine"
+CHILD_MEDICINE_RESPONSE = "utter_child_medicine"
 # Replies that stand alone: nothing is answered before them, not even a first question.
 ALONE = ("emergency", "crisis")
 
 
-def care_note(tracker: Tracker) -> str:
-    """The tier the triage step marked the latest message with ("" for none)."""
-    notes = [
+def care_notes(tracker: Tracker) -> List[str]:
+    """The notes the triage step marked the latest message with, in order: a tier, `child_medicine`."""
+    return [
         str(e.get("value")) for e in tracker.latest_message.get("entities", []) if e.get("entity") == CARE_NOTE_ENTITY
     ]
-    return notes[0] if notes else ""
+
+
+def care_note(tracker: Tracker) -> str:
+    """The tier the triage step marked the latest message with ("" for none)."""
+    tiers = [note for note in care_notes(tracker) if note != CHILD_MEDICINE_NOTE]
+    return tiers[0] if tiers else ""
 
 
 class ActionTriageNote(Action):
@@ -56,6 +64,9 @@ class ActionTriageNote(Action):
 
     @staticmethod
     def say_note(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        if CHILD_MEDICINE_NOTE in care_notes(tracker):
+            # A story's dose or change of medicine, beside a general question: answered after this.
+            dispatcher.utter_message(response=CHILD_MEDICINE_RESPONSE)
         tier = care_note(tracker)
         response = load_triage().tier_responses.get(tier)
         if response:

@@ -16,7 +16,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import suggest_topics
-from jdm_content.aspects import facts_by_answer, read_question
+from jdm_content.aspects import facts_by_answer, question_finder, read_question
 from jdm_content.knowledge import (
     Answer,
     Fact,
@@ -29,7 +29,7 @@ from jdm_content.knowledge import (
     load_topics,
 )
 from jdm_content.lexicon import canonical_id, entry
-from jdm_content.questions import asked_last, first_question
+from jdm_content.questions import asked_last, first_question, named_in_question
 
 TOPIC_SLOT = "topic"
 SUPPORT_OFFER = "utter_offer_support"
@@ -55,13 +55,17 @@ def selected_topic(latest_message: Dict[str, Any]) -> Tuple[Optional[str], float
     return None, 0.0
 
 
-def named_terms(tracker: Tracker) -> List[Tuple[str, str]]:
+def named_terms(tracker: Tracker, in_question: bool = False) -> List[Tuple[str, str]]:
     """(label, lexicon id) of each drug, test or sign the latest message's question names, in order, once each.
 
     With two questions, the second's (a first question is answered apart: answer_first_question).
+    `in_question`: of a story, only those its question parts name (jdm_content/questions.py).
     """
     message = tracker.latest_message
-    _, entities = asked_last(message.get("text") or "", message.get("entities") or [], TERM_LABELS)
+    text = message.get("text") or ""
+    _, entities = asked_last(text, message.get("entities") or [], TERM_LABELS)
+    if in_question:
+        _, entities = named_in_question(question_finder(), text, entities, TERM_LABELS)
     named: List[Tuple[str, str]] = []
     for entity in entities:
         label = str(entity.get("entity"))
@@ -71,10 +75,15 @@ def named_terms(tracker: Tracker) -> List[Tuple[str, str]]:
     return named
 
 
+def asked_terms(tracker: Tracker) -> List[Tuple[str, str]]:
+    """The terms a story's question names, or when it names none the story's ("... methotrexate. What is it for?")."""
+    return named_terms(tracker, in_question=True) or named_terms(tracker)
+
+
 def described_terms(tracker: Tracker) -> List[Term]:
-    """The named terms that data/knowledge/terms.yml has an answer for."""
+    """The asked-about terms that data/knowledge/terms.yml has an answer for."""
     terms = load_terms().by_id
-    return [terms[term_id] for _, term_id in named_terms(tracker) if term_id in terms]
+    return [terms[term_id] for _, term_id in asked_terms(tracker) if term_id in terms]
 
 
 def anchoring_terms(tracker: Tracker, topic_id: Optional[str]) -> List[Term]:
@@ -82,9 +91,15 @@ def anchoring_terms(tracker: Tracker, topic_id: Optional[str]) -> List[Term]:
 
     A medicine or test (terms.yml `named_wins`) always; a sign only when the
     selected topic is not its own (its topic's answer says more about it).
+    In a story only what its question names: "... she's on methotrexate. Will
+    she grow out of it?" is the outlook, whatever the story names.
     """
     terms = load_terms()
-    named = [(label, terms.by_id[term_id]) for label, term_id in named_terms(tracker) if term_id in terms.by_id]
+    named = [
+        (label, terms.by_id[term_id])
+        for label, term_id in named_terms(tracker, in_question=True)
+        if term_id in terms.by_id
+    ]
     if any(label in terms.named_wins for label, _ in named):
         return [term for label, term in named if label in terms.named_wins]
     if named and all(term.topic != topic_id for _, term in named):
@@ -213,7 +228,7 @@ class ActionExplainTerm(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         terms = load_terms()
-        named = named_terms(tracker)
+        named = asked_terms(tracker)
         if not named:
             dispatcher.utter_message(text=terms.unknown)
             return []

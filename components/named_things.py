@@ -36,10 +36,10 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from components.intent_override import override_intent
-from jdm_content.aspects import whole_words
+from jdm_content.aspects import question_finder, whole_words
 from jdm_content.fuzzy_names import NameMatcher
 from jdm_content.knowledge import load_follow_ups
-from jdm_content.questions import asked_last
+from jdm_content.questions import asked_last, named_in_question
 from jdm_content.triage import english_words
 
 FOLLOW_UP_INTENT_PREFIX = "followup_"
@@ -71,7 +71,8 @@ class NamedThingIntent(GraphComponent):
 
     def __init__(self, config: Dict[Text, Any], cues: Optional[Dict[str, Tuple[str, ...]]] = None) -> None:
         self._config = {**self.get_default_config(), **config}
-        self._named = {*self._config["intents"], *self._config["follow_ups_about"], *self._config["when_unsure"]}
+        self._terms = {*self._config["follow_ups_about"], *self._config["when_unsure"]}
+        self._named = {*self._config["intents"], *self._terms}
         self._cues: List[Tuple[str, Pattern[str]]] = [
             (FOLLOW_UP_INTENT_PREFIX + kind, whole_words(phrases)) for kind, phrases in (cues or {}).items() if phrases
         ]
@@ -109,7 +110,15 @@ class NamedThingIntent(GraphComponent):
                 continue  # a button payload says its own intent
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             # With two questions, the intent is the second's (jdm_content/questions.py): its own words.
-            text, entities = asked_last(message.get(TEXT) or "", message.get(ENTITIES) or [], self._named)
+            whole = message.get(TEXT) or ""
+            text, entities = asked_last(whole, message.get(ENTITIES) or [], self._named)
+            # A story's follow-up words and things count in its question parts ("... she's on
+            # methotrexate. How long until she's better?" is no follow-up about methotrexate);
+            # with no thing named there, the story's.
+            if text == whole:
+                text, named = named_in_question(question_finder(), whole, entities, self._terms)
+                if any(e.get("entity") in self._terms for e in named):
+                    entities = named
             labels = [str(e.get("entity")) for e in entities]
             new_intent = self.intent_for(intent, labels, text)
             if new_intent and new_intent != intent:

@@ -13,7 +13,11 @@ rules fire only where their words describe the child now:
 - urgent, soon: the answer stays, and the entity `care_note` tells
   action_triage_note to put the tier's advice before it, whatever answers;
 - a question about dosing or changing one child's medicine becomes
-  `ask_child_medicine` (the care team decides those).
+  `ask_child_medicine` (the care team decides those). In a story whose
+  question parts are all general questions about JDM that name no dose or
+  change ("... he's on 30mg of pred. Can JDM affect the heart?"), the story's
+  medicine words get that reply as a note before the answer instead
+  (care_note `ask_child_medicine`): the parent asked something else.
 
 A learned model (components/triage_model.py) reads each sentence too and
 catches dangers described in words no rule lists ("he's gone a grey colour
@@ -33,6 +37,7 @@ logs sit beside addresses in the web server's.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Tuple, Type
 
@@ -54,6 +59,7 @@ from components.intent_override import override_intent
 from components.sentence_vectors import SentenceVectors
 from components.triage_model import TriageModel
 from jdm_content import validate_all
+from jdm_content.aspects import question_finder
 from jdm_content.triage import CARE_NOTE_ENTITY, TIERS, Assessment, Finding, Triage, load_triage
 
 logger = logging.getLogger(__name__)
@@ -65,6 +71,22 @@ CHILD_MEDICINE_INTENT = "ask_child_medicine"
 EMERGENCY_FIRST = "emergency"
 SOON = "soon"
 NOTE_TIERS = ("urgent", SOON)
+# Child-medicine rules whose words ask about a medicine only with the medicines named (triage.yml).
+NEEDS_ITS_NAMES = frozenset({"combine"})
+# A story sentence with a child-medicine rule's words and one of these asks without a question mark.
+IMPLIED_ASKING = re.compile(
+    r"\b(should|shall|wonder\w*|whether|thinking (of|about)|planning|plan to|want(ed)? to (know|ask)|"
+    r"can we|could we|can i|could i|ok to|okay to|alright to|safe to)\b",
+    re.IGNORECASE,
+)
+# A story's question made only of these words asks about the story ("what should we do?").
+VAGUE_WORDS = frozenset(
+    """a an the i we you he she they it this that these those them him her his their our my me us
+    what how why when where which who whats hows is are was were be been am do does did done doing
+    should can could would will may might must shall need have has had get give take go ok okay alright
+    fine safe normal right wrong now then still yet too so just really anything something anyone
+    to of for on in at or and if about with it's that's isn't""".split()
+)
 OVERRIDES = (EMERGENCY_INTENT, CRISIS_INTENT, CHILD_MEDICINE_INTENT)
 
 
@@ -185,16 +207,53 @@ class TriageGuard(GraphComponent):
     def _answer_with_note(
         self, message: Message, text: str, assessment: Assessment, learned: Tuple[str, Optional[Tuple[int, int]]]
     ) -> None:
-        if self._triage.about_a_childs_medicine(text):
+        medicine = bool(self._triage.about_a_childs_medicine(text))
+        if medicine and not self._asks_in_general(text):
             override_intent(message, CHILD_MEDICINE_INTENT, 1.0)
-        elif self._intent(message) in (EMERGENCY_INTENT, CRISIS_INTENT):
-            _demote(message)
+        else:
+            if medicine:
+                _add_care_note(message, CHILD_MEDICINE_INTENT)
+            if self._intent(message) in (EMERGENCY_INTENT, CRISIS_INTENT):
+                _demote(message)
         tier = min(assessment.tier, learned[0], key=TIERS.index)
         if tier == SOON and self._triage.explained_by_care_team(text):
             return  # the team already said it is expected: no need to raise it with them again
         if tier in NOTE_TIERS:
             finding = assessment.first(tier)
             _add_care_note(message, tier, finding.match.span() if finding else learned[1])
+
+    def _asks_in_general(self, text: str) -> bool:
+        """A story (several parts) whose one or two questions are general topic questions with no medicine question.
+
+        Read with the sentence classifier's question finder (jdm_content/questions.py).
+        """
+        parts = question_finder().split(text)
+        if len(parts.parts) < 2 or not 1 <= len(parts.asking) <= 2:
+            return False
+        if any(
+            IMPLIED_ASKING.search(text[start:end]) and self._triage.about_a_childs_medicine(text[start:end])
+            for start, end in parts.parts
+            if (start, end) not in parts.asking
+        ):
+            return False  # "I also wondered whether we should move the folic acid to a different day."
+        return all(self._asks_about_jdm(text[start:end]) for start, end in parts.asking)
+
+    def _asks_about_jdm(self, question: str) -> bool:
+        """A general question in words of its own, with none of a child-medicine rule's words.
+
+        "Is that dose too high?" and "should I give her another?" have a rule's
+        words (without the medicine, which the story names); "what should we
+        do?" and "is that ok?" have no words of their own: they ask about the
+        story, so the story's medicine question stands.
+        """
+        if not self._triage.is_topic_question(question):
+            return False
+        for rule in self._triage.child_medicine:
+            # "with" or "together" are a question about combining only with two medicines named.
+            words_alone = rule.id not in NEEDS_ITS_NAMES
+            if rule.matches(question) or (words_alone and any(p.search(question) for p in rule.patterns)):
+                return False
+        return sum(word not in VAGUE_WORDS for word in re.findall(r"[a-z']+", question.lower())) >= 2
 
     @staticmethod
     def _intent(message: Message) -> Optional[str]:

@@ -104,3 +104,26 @@ def asked_last(
     own = [e for e in entities if not start <= int(e.get("start", -1)) < end]
     rest = f"{text[:start]} {text[end:]}".strip()
     return rest, own if any(e.get("entity") in named for e in own) else list(entities)
+
+
+def named_in_question(
+    finder: QuestionFinder, text: str, entities: Sequence[Dict[str, Any]], labels: Collection[str]
+) -> Tuple[str, List[Dict[str, Any]]]:
+    """A story's question words, and the entities it names there: the story's own names left out.
+
+    "... now she's on pred and methotrexate. Will she grow out of it?" asks
+    about the outlook, not about the medicines the story names. In a message
+    the classifier reads by its questions (several parts, one or two of them
+    asking), the entities of `labels` count only inside the asking parts;
+    any other entity, and every entity of any other message, is kept, with
+    the whole text.
+    """
+    parts = finder.split(text)
+    if len(parts.parts) < 2 or not 1 <= len(parts.asking) <= 2:
+        return text, list(entities)
+    kept = [
+        e
+        for e in entities
+        if e.get("entity") not in labels or any(s <= int(e.get("start", -1)) < end for s, end in parts.asking)
+    ]
+    return " ".join(text[s:end] for s, end in parts.asking), kept

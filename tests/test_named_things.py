@@ -80,3 +80,28 @@ def test_follow_up_words_without_a_named_thing_leave_the_classifier_alone() -> N
 @pytest.mark.parametrize("intent", ["emergency", "ask_child_medicine"])
 def test_follow_up_words_never_change_a_safety_intent(intent: str) -> None:
     assert intent_after("how long should I keep giving the prednisone", intent, ["drug"]) == intent
+
+
+def story_intent_after(text: str, intent: str, named: str) -> Optional[str]:
+    """The intent after the component, for a message naming the drug `named` where it stands."""
+    start = text.index(named)
+    message = Message(
+        data={
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.6},
+            "intent_ranking": [{"name": intent, "confidence": 0.6}],
+            "entities": [{"entity": "drug", "value": named, "start": start, "end": start + len(named)}],
+        }
+    )
+    NamedThingIntent(CONFIG, load_follow_ups().named_cues).process([message])
+    return message.get("intent")["name"]
+
+
+def test_a_storys_follow_up_words_outside_its_question_leave_the_classifier_alone() -> None:
+    text = "She has had side effects from methotrexate for months. Will she grow out of JDM?"
+    assert story_intent_after(text, "faq", "methotrexate") == "faq"
+
+
+def test_a_storys_question_with_follow_up_words_is_that_follow_up_about_the_storys_medicine() -> None:
+    text = "He started methotrexate in May. How long will he be on it?"
+    assert story_intent_after(text, "faq", "methotrexate") == "followup_how_long"

@@ -14,11 +14,11 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa_sdk.events import SlotSet
 
 from actions.care_team import ActionTriageNote
-from actions.faq import ActionExplainTerm
+from actions.faq import ActionAnswerFaq, ActionExplainTerm
 from components.sentence_classifier import feature_blocks, part_blocks
 from conftest import make_tracker
 from jdm_content.knowledge import load_terms
-from jdm_content.questions import FIRST_QUESTION_ENTITY, QuestionFinder, asked_last, first_question
+from jdm_content.questions import FIRST_QUESTION_ENTITY, QuestionFinder, asked_last, first_question, named_in_question
 
 FINDER = QuestionFinder(["what", "how", "why", "will", "is", "can"])
 
@@ -136,3 +136,49 @@ def test_a_term_answer_given_for_the_first_question_is_not_repeated_for_the_seco
     tracker = make_tracker("why is she on methotrexate?? isnt it a chemo drug??", "ask_term", [drug], events=events)
     ActionExplainTerm().run(dispatcher, tracker, domain)
     assert dispatcher.messages == []
+
+
+# --- a story's own named things (issue 22, item 1: stories written by others) ---------------
+STORY = "She has been on methotrexate since May and the rash is fading. Will she grow out of it?"
+MTX = {"entity": "drug", "value": "methotrexate", "start": STORY.index("meth"), "end": STORY.index(" since")}
+
+
+def test_a_storys_named_things_are_left_out_of_its_question() -> None:
+    words, named = named_in_question(FINDER, STORY, [MTX], {"drug"})
+    assert words == "Will she grow out of it?" and named == []
+    region = {"entity": "region", "value": "uk", "start": 0, "end": 3}
+    assert named_in_question(FINDER, STORY, [MTX, region], {"drug"})[1] == [region]  # other labels stay
+
+
+def test_a_one_sentence_question_keeps_all_its_named_things() -> None:
+    text = "Is methotrexate why she feels sick?"
+    drug = {"entity": "drug", "value": "methotrexate", "start": 3, "end": 15}
+    assert named_in_question(FINDER, text, [drug], {"drug"}) == (text, [drug])
+
+
+def test_a_topic_asked_after_a_story_that_names_a_medicine_is_the_topics_answer(dispatcher, domain) -> None:
+    tracker = make_tracker(STORY, "faq", entities=[MTX], retrieval_intent="faq/outlook")
+    ActionAnswerFaq().run(dispatcher, tracker, domain)
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_faq/outlook"]
+
+
+def test_a_medicine_named_in_a_storys_question_is_still_answered_about(dispatcher, domain) -> None:
+    text = "The rash is fading since May. Will she have to stay on methotrexate?"
+    drug = {"entity": "drug", "value": "methotrexate", "start": text.index("meth"), "end": len(text) - 1}
+    tracker = make_tracker(text, "faq", entities=[drug], retrieval_intent="faq/outlook")
+    ActionAnswerFaq().run(dispatcher, tracker, domain)
+    assert [m.get("text") for m in dispatcher.messages] == [load_terms().by_id["methotrexate"].answer]
+
+
+def test_a_term_question_that_names_nothing_is_about_the_storys_medicine(dispatcher, domain) -> None:
+    text = "He started hydroxychloroquine last month. What is it for?"
+    drug = {"entity": "drug", "value": "hydroxychloroquine", "start": 11, "end": text.index(" last")}
+    ActionExplainTerm().run(dispatcher, make_tracker(text, "ask_term", [drug]), domain)
+    assert [m.get("text") for m in dispatcher.messages] == [load_terms().by_id["hydroxychloroquine"].answer]
+
+
+def test_a_storys_medicine_note_is_said_before_the_answer(dispatcher, domain) -> None:
+    note = {"entity": "care_note", "value": "ask_child_medicine", "start": 0, "end": 5}
+    tracker = make_tracker("He is on 20mg of pred. Can JDM affect the eyes?", "faq", [note])
+    asyncio.run(ActionTriageNote().run(dispatcher, tracker, domain))
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_child_medicine"]

@@ -104,3 +104,44 @@ def test_an_emergency_in_a_two_question_message_gets_the_emergency_reply_and_no_
     texts = [m.get("text") or "" for m in replies]
     assert any(t.startswith(RESPONSES["utter_emergency"][0]["text"].split("\n\n")[0]) for t in texts), texts
     assert where(replies, "faq/cause") == -1
+
+
+@pytest.mark.parametrize(
+    "story, label",
+    [
+        (
+            "She has been on methotrexate and hydroxychloroquine since the spring. The rash on her knuckles is "
+            "fading and she is back at dancing. Will she grow out of it one day?",
+            "faq/outlook",
+        ),
+        (
+            "Our son had an MRI and a muscle biopsy before they found it. He is eleven and hates the hospital. "
+            "What actually causes JDM?",
+            "faq/cause",
+        ),
+    ],
+)
+def test_a_medicine_or_test_the_story_names_does_not_answer_its_question(live_servers, story: str, label: str) -> None:
+    replies = say(live_servers["rasa"], f"story-{uuid.uuid4()}", story)
+    assert where(replies, label) >= 0, [m.get("text", "")[:80] for m in replies]
+
+
+def test_a_storys_medicine_dose_beside_a_general_question_gets_the_care_team_note_and_the_answer(
+    live_servers,
+) -> None:
+    story = (
+        "He is on a high dose of prednisolone and methotrexate every Friday. He has tummy aches most evenings "
+        "and his school has noticed. Can JDM affect the gut?"
+    )
+    replies = say(live_servers["rasa"], f"story-{uuid.uuid4()}", story)
+    texts = [m.get("text") or "" for m in replies]
+    note = RESPONSES["utter_child_medicine"][0]["text"].split("\n\n")[0]
+    at = next((i for i, t in enumerate(texts) if t.startswith(note)), -1)
+    assert 0 <= at < where(replies, "faq/gut"), [t[:80] for t in texts]
+
+
+def test_a_story_that_asks_what_to_do_about_a_missed_dose_gets_only_the_care_team_reply(live_servers) -> None:
+    story = "She forgot her methotrexate injection last night. She seems fine today. What should we do?"
+    replies = say(live_servers["rasa"], f"story-{uuid.uuid4()}", story)
+    texts = [m.get("text") or "" for m in replies]
+    assert any(t.startswith(RESPONSES["utter_child_medicine"][0]["text"].split("\n\n")[0]) for t in texts), texts

@@ -445,3 +445,42 @@ def test_classes_read_on_the_development_sets(text: str, tier: str) -> None:
 )
 def test_calm_messages_read_on_the_development_sets(text: str) -> None:
     assert tier_of(text) not in ALARMS
+
+
+# A story's medicine words beside a general question (issue 22: stories written by others).
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We had a rough spring and she is on a high dose of pred now. Can JDM affect the eyes?",
+        "He forgot his methotrexate twice at camp and the rash came back. Does JDM cause hair loss?",
+    ],
+)
+def test_a_storys_medicine_words_beside_a_general_question_are_a_note_before_the_answer(
+    guard: TriageGuard, text: str
+) -> None:
+    message = classified(guard, text, intent="faq")
+    assert message.get("intent")["name"] == "faq"
+    assert "ask_child_medicine" in care_notes(message)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "She threw up her methotrexate an hour ago. Should I give her another one?",
+        "He missed his prednisolone this morning. What should we do?",
+        "We're on 20mg of pred. Can I lower it to 15mg myself?",
+        "He is on 20mg of pred and keeps asking for more food. Is that dose too high?",
+    ],
+)
+def test_a_question_about_the_childs_own_medicine_after_a_story_is_still_for_the_care_team(
+    guard: TriageGuard, text: str
+) -> None:
+    assert classified(guard, text, intent="faq").get("intent")["name"] == "ask_child_medicine"
+
+
+def test_a_storys_medicine_change_asked_without_a_question_mark_is_still_for_the_care_team(guard: TriageGuard) -> None:
+    text = (
+        "She has been sick after her tablets all week. I wondered whether we should give her prednisolone "
+        "at night instead. Does JDM affect the stomach?"
+    )
+    assert classified(guard, text, intent="faq").get("intent")["name"] == "ask_child_medicine"
