@@ -71,22 +71,6 @@ CHILD_MEDICINE_INTENT = "ask_child_medicine"
 EMERGENCY_FIRST = "emergency"
 SOON = "soon"
 NOTE_TIERS = ("urgent", SOON)
-# Child-medicine rules whose words ask about a medicine only with the medicines named (triage.yml).
-NEEDS_ITS_NAMES = frozenset({"combine"})
-# A story sentence with a child-medicine rule's words and one of these asks without a question mark.
-IMPLIED_ASKING = re.compile(
-    r"\b(should|shall|wonder\w*|whether|thinking (of|about)|planning|plan to|want(ed)? to (know|ask)|"
-    r"can we|could we|can i|could i|ok to|okay to|alright to|safe to)\b",
-    re.IGNORECASE,
-)
-# A story's question made only of these words asks about the story ("what should we do?").
-VAGUE_WORDS = frozenset(
-    """a an the i we you he she they it this that these those them him her his their our my me us
-    what how why when where which who whats hows is are was were be been am do does did done doing
-    should can could would will may might must shall need have has had get give take go ok okay alright
-    fine safe normal right wrong now then still yet too so just really anything something anyone
-    to of for on in at or and if about with it's that's isn't""".split()
-)
 OVERRIDES = (EMERGENCY_INTENT, CRISIS_INTENT, CHILD_MEDICINE_INTENT)
 
 
@@ -230,8 +214,9 @@ class TriageGuard(GraphComponent):
         parts = question_finder().split(text)
         if len(parts.parts) < 2 or not 1 <= len(parts.asking) <= 2:
             return False
+        triage = self._triage
         if any(
-            IMPLIED_ASKING.search(text[start:end]) and self._triage.about_a_childs_medicine(text[start:end])
+            triage.implied_asking.search(text[start:end]) and triage.about_a_childs_medicine(text[start:end])
             for start, end in parts.parts
             if (start, end) not in parts.asking
         ):
@@ -250,10 +235,10 @@ class TriageGuard(GraphComponent):
             return False
         for rule in self._triage.child_medicine:
             # "with" or "together" are a question about combining only with two medicines named.
-            words_alone = rule.id not in NEEDS_ITS_NAMES
+            words_alone = rule.id not in self._triage.needs_its_names
             if rule.matches(question) or (words_alone and any(p.search(question) for p in rule.patterns)):
                 return False
-        return sum(word not in VAGUE_WORDS for word in re.findall(r"[a-z']+", question.lower())) >= 2
+        return sum(word not in self._triage.vague_words for word in re.findall(r"[a-z']+", question.lower())) >= 2
 
     @staticmethod
     def _intent(message: Message) -> Optional[str]:

@@ -194,6 +194,7 @@ class Triage:
         self.context = Context.from_data(require(data, "context", source), f"{source}: context")
         self.rules = self._parse_rules(require(data, "rules", source), "rules", tiers=RULE_TIERS)
         self.child_medicine = self._parse_rules(data.get("child_medicine", []), "child_medicine", tiers=("none",))
+        self._parse_story_medicine(data.get("story_medicine") or {})
         self._general_questions = self._pattern_list(data, "general_questions")
         self._about_now = self._pattern_list(data, "about_now")
         self._explained = self._pattern_list(data, "already_explained")
@@ -235,6 +236,18 @@ class Triage:
             ]
             for tier, patterns in by_tier.items()
         }
+
+    def _parse_story_medicine(self, entry: Any) -> None:
+        where = f"{self._source}: story_medicine"
+        if not isinstance(entry, dict):
+            raise DataFileError(f"{where}: expected implied_asking, needs_its_names and vague_words")
+        self.implied_asking = self._pattern(str(entry.get("implied_asking") or "(?!)"), f"{where}.implied_asking")
+        vague = _string_list(entry.get("vague_words", []), f"{where}.vague_words")
+        self.vague_words = frozenset(word.lower() for word in vague)
+        self.needs_its_names = frozenset(_string_list(entry.get("needs_its_names", []), f"{where}.needs_its_names"))
+        unknown = self.needs_its_names - {rule.id for rule in self.child_medicine}
+        if unknown:
+            raise DataFileError(f"{where}.needs_its_names: {', '.join(sorted(unknown))} is no child_medicine entry")
 
     def _pattern_list(self, data: Dict[str, Any], key: str) -> List[Pattern[str]]:
         where = f"{self._source}: {key}"

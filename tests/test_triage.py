@@ -342,6 +342,11 @@ def edited(change: Any) -> Dict[str, Any]:
         (lambda d: d.update(typo_tolerant=["mtx"]), "typo_tolerant: 'mtx' must be one word of 4 letters or more"),
         (lambda d: d["learned"]["thresholds"].update(urgent=1.5), "learned.thresholds.urgent: expected a probability"),
         (lambda d: d["learned"]["thresholds"].update(later=0.5), "learned.thresholds: expected a probability for"),
+        (
+            lambda d: d["story_medicine"].update(needs_its_names=["combined"]),
+            "story_medicine.needs_its_names: combined is no child_medicine entry",
+        ),
+        (lambda d: d["story_medicine"].update(vague_words="what how"), "story_medicine.vague_words: expected a list"),
     ],
 )
 def test_a_broken_triage_file_gives_a_clear_error(change: Any, message: str) -> None:
