@@ -176,6 +176,22 @@ def make_tracker(
     )
 
 
+def two_servers_env(**settings: str) -> Dict[str, str]:
+    """The production profile's environment with two Rasa servers on free ports, and nginx's
+    per-client limits lifted: one test client sends for every parent from one address."""
+    return dict(
+        os.environ,
+        RASA_SERVERS="2",
+        RASA_PORT=str(two_free_ports()),
+        ACTIONS_PORT=str(free_port()),
+        WEB_PORT=str(free_port()),
+        NGINX_RATE_PER_SECOND="10000",
+        NGINX_BURST="10000",
+        NGINX_CONNECTIONS_PER_CLIENT="10000",
+        **settings,
+    )
+
+
 def rasa_server_profile(servers: Servers, out: Path, messages: List[str]) -> Callable[[str], int]:
     """py-spy samples of the running Rasa server while it answers `messages` (a new conversation
     each): a count of the samples whose stack has a frame containing a given part."""

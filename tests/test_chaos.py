@@ -42,7 +42,7 @@ import aiohttp
 import pytest
 from test_scale_out import stored_events
 
-from conftest import MODEL, ROOT, free_port, fresh_database, skip_loudly, trickle, two_free_ports
+from conftest import MODEL, ROOT, free_port, fresh_database, skip_loudly, trickle, two_servers_env
 from production import ProfileError, Settings, Stack, check_nginx
 
 # The one place the suite's length is read: `make chaos` sets it higher than `make test`'s 1.
@@ -147,8 +147,7 @@ def chaos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chaos]:
     try:
         postgresql.start()
         redis.start()
-        env = dict(os.environ)
-        env.update(
+        env = two_servers_env(
             DB_HOST="127.0.0.1",
             DB_PORT=str(postgresql.port),
             DB_ADMIN_USER="postgres",
@@ -158,14 +157,6 @@ def chaos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chaos]:
             REDIS_HOST="127.0.0.1",
             REDIS_PORT=str(redis.port),
             REDIS_DB="0",
-            RASA_SERVERS="2",
-            RASA_PORT=str(two_free_ports()),
-            ACTIONS_PORT=str(free_port()),
-            WEB_PORT=str(free_port()),
-            # One test client sends for every parent and slow client from one address: lift per-client limits.
-            NGINX_RATE_PER_SECOND="10000",
-            NGINX_BURST="10000",
-            NGINX_CONNECTIONS_PER_CLIENT="10000",
         )
         settings = Settings.from_env(env)
         fresh_database(settings, "FAULTS NOT TESTED", with_redis=True)
@@ -455,31 +446,21 @@ def test_slow_clients_do_not_keep_parents_waiting(chaos: Chaos) -> None:
     assert all(process.poll() is None for process in stack.processes.values()), "a server died"
 
 
-def test_postgresql_restarted_mid_run_loses_and_doubles_nothing(chaos: Chaos) -> None:
+@pytest.mark.parametrize("store", ["postgresql", "redis"])
+def test_a_store_restarted_mid_run_loses_and_doubles_nothing(chaos: Chaos, store: str) -> None:
+    """PostgreSQL (the tracker store) or Redis (the lock store, its locks gone) stopped and started again."""
+    server = getattr(chaos, store)
+
     async def restart(parents: Parents) -> float:
         stopped_at = time.monotonic()
-        await asyncio.get_running_loop().run_in_executor(None, chaos.postgresql.stop)
+        await asyncio.get_running_loop().run_in_executor(None, server.stop)
         await asyncio.sleep(1.0)  # down long enough for the parents' next messages to meet it
-        await asyncio.get_running_loop().run_in_executor(None, chaos.postgresql.start)
+        await asyncio.get_running_loop().run_in_executor(None, server.start)
         return stopped_at
 
     for _ in range(ROUNDS):
-        result = asyncio.run(conversations_through(chaos, "postgresql_restarted", restart))
-        print(f"\nPostgreSQL restarted: {result['figures']}")
-        assert_no_parent_let_down(result)
-
-
-def test_redis_restarted_mid_run_loses_and_doubles_nothing(chaos: Chaos) -> None:
-    async def restart(parents: Parents) -> float:
-        stopped_at = time.monotonic()
-        await asyncio.get_running_loop().run_in_executor(None, chaos.redis.stop)
-        await asyncio.sleep(1.0)
-        await asyncio.get_running_loop().run_in_executor(None, chaos.redis.start)
-        return stopped_at
-
-    for _ in range(ROUNDS):
-        result = asyncio.run(conversations_through(chaos, "redis_restarted", restart))
-        print(f"\nRedis restarted: {result['figures']}")
+        result = asyncio.run(conversations_through(chaos, f"{store}_restarted", restart))
+        print(f"\n{store} restarted: {result['figures']}")
         assert_no_parent_let_down(result)
 
 

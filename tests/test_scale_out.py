@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
 import time
@@ -33,7 +32,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import aiohttp
 import pytest
 
-from conftest import MODEL, free_port, fresh_database, two_free_ports
+from conftest import MODEL, fresh_database, two_servers_env
 from production import Settings, Stack
 
 CONVERSATIONS = 50
@@ -63,19 +62,7 @@ DOUBLE_CLICK: List[Tuple[str, str]] = [("rasa-1", "hello"), ("rasa-2", "thanks a
 
 
 def settings_for_test() -> Settings:
-    env = dict(os.environ)
-    env.update(
-        DB_NAME="jdm_scale_test",
-        RASA_SERVERS="2",
-        RASA_PORT=str(two_free_ports()),
-        ACTIONS_PORT=str(free_port()),
-        WEB_PORT=str(free_port()),
-        # One test client sends for 50 parents from one address: lift the per-client limits.
-        NGINX_RATE_PER_SECOND="10000",
-        NGINX_BURST="10000",
-        NGINX_CONNECTIONS_PER_CLIENT="10000",
-    )
-    return Settings.from_env(env)
+    return Settings.from_env(two_servers_env(DB_NAME="jdm_scale_test"))
 
 
 @pytest.fixture(scope="module")
