@@ -10,7 +10,7 @@ LANGUAGE_MODEL := models/minilm/all-MiniLM-L6-v2/vocab.txt
 MODEL := models/jdm.tar.gz
 # The learned half of triage (components/triage_model.py), beside the Rasa model.
 TRIAGE_MODEL := models/triage/triage_model.npz
-TRIAGE_INPUTS := data/safety/triage.yml $(wildcard data/safety/triage_examples/*.yml) scripts/build_triage_model.py components/triage_model.py components/sentence_vectors.py
+TRIAGE_INPUTS := data/safety/triage.yml $(wildcard data/safety/triage_examples/*.yml tests/triage_dev/*/*.yml) scripts/build_triage_model.py scripts/evaluate_triage.py components/triage_guard.py components/triage_model.py components/sentence_vectors.py
 # What answering a message needs: the Rasa model and the triage model.
 READY := $(MODEL) $(TRIAGE_MODEL)
 TRAINING_DATA := data/nlu data/rules data/stories
@@ -82,7 +82,7 @@ $(MODEL): $(TRAIN_INPUTS) $(SPACY_PIPELINE) $(LANGUAGE_MODEL)
 	@rm models/.training-started
 
 $(TRIAGE_MODEL): $(TRIAGE_INPUTS) $(SPACY_PIPELINE) $(LANGUAGE_MODEL)
-	@echo "==> Training the learned triage model (data/safety/triage_examples/)"
+	@echo "==> Training the learned triage model (data/safety/triage_examples/, tests/triage_dev/)"
 	$(BIN)/python scripts/build_triage_model.py
 
 train: $(READY)

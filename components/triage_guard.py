@@ -167,15 +167,7 @@ class TriageGuard(GraphComponent):
         if self._learned is None:
             return "none", None
         vectors, model = self._learned
-        judged = [
-            (index, span)
-            for index, span in enumerate(self._triage.context.sentences(text))
-            if not _judged_by_rules([f for f in assessment.findings if span[0] <= f.match.start() < span[1]])
-            and not self._triage.about_a_childs_medicine(text[span[0] : span[1]])
-            # Set aside even for crisis, the most lenient tier: no need to encode it (the
-            # encoder is most of this step's cost; `make evaluate` prints it per sentence).
-            and self._triage.sentence_set_aside(text, index, CRISIS_INTENT) is None
-        ]
+        judged = self.sentences_for_model(text, assessment)
         if not judged:
             return "none", None
         sentences = [text[s:e] for _, (s, e) in judged]
@@ -187,6 +179,21 @@ class TriageGuard(GraphComponent):
             if TIERS.index(tier) < TIERS.index(best[0]) and self._triage.sentence_set_aside(text, index, tier) is None:
                 best = (tier, span)
         return best
+
+    def sentences_for_model(self, text: str, assessment: Assessment) -> List[Tuple[int, Tuple[int, int]]]:
+        """(index, span) of the sentences the learned model may judge; the rest are the rules' or set aside.
+
+        Also what the model is taught from in a whole message (scripts/build_triage_model.py).
+        """
+        return [
+            (index, span)
+            for index, span in enumerate(self._triage.context.sentences(text))
+            if not _judged_by_rules([f for f in assessment.findings if span[0] <= f.match.start() < span[1]])
+            and not self._triage.about_a_childs_medicine(text[span[0] : span[1]])
+            # Set aside even for crisis, the most lenient tier: no need to encode it (the
+            # encoder is most of this step's cost; `make evaluate` prints it per sentence).
+            and self._triage.sentence_set_aside(text, index, CRISIS_INTENT) is None
+        ]
 
     def _answer_with_note(
         self, message: Message, text: str, assessment: Assessment, learned: Tuple[str, Optional[Tuple[int, int]]]

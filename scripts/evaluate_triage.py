@@ -38,7 +38,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 
@@ -63,6 +63,7 @@ CAUGHT_BY = {
 RECALL_BARS = {"emergency": 1.0, "crisis": 1.0, "urgent": 0.95}
 CALM_ALARM_BAR = 0.01  # share of calm messages that may get the emergency or crisis reply
 ALARMS = {"emergency", "crisis"}
+DEVELOPMENT_SETS = ROOT / "tests" / "triage_dev"
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,18 @@ def tier_got(tier: str, shown: Sequence[str]) -> str:
     return tier if tier in shown else (shown[0] if shown else "none")
 
 
+def caught(outcomes: List[Dict[str, Any]], tier: str) -> Optional[float]:
+    """Recall: the share of the tier's messages given its reply or a more urgent one (None: no such message)."""
+    truth = [o for o in outcomes if o["tier"] == tier]
+    return sum(o["got"] in CAUGHT_BY[tier] for o in truth) / len(truth) if truth else None
+
+
+def calm_alarms(outcomes: List[Dict[str, Any]]) -> Optional[float]:
+    """The share of calm messages given the emergency or crisis reply (None: no calm message)."""
+    calm = [o for o in outcomes if o["tier"] == "none"]
+    return sum(bool(ALARMS & set(o["shown"])) for o in calm) / len(calm) if calm else None
+
+
 def report(outcomes: List[Dict[str, Any]]) -> List[str]:
     """Print the confusion matrix and rates; return the targets missed."""
     counts = Counter((o["tier"], o["got"]) for o in outcomes)
@@ -116,16 +129,16 @@ def report(outcomes: List[Dict[str, Any]]) -> List[str]:
     for tier in TIERS:
         if not truth[tier]:
             continue
-        caught = sum(counts[(tier, got)] for got in CAUGHT_BY[tier]) / truth[tier]
+        recall = caught(outcomes, tier) or 0.0
         exact = counts[(tier, tier)] / truth[tier]
         given = sum(counts[(t, tier)] for t in TIERS)
         precision = f"{counts[(tier, tier)] / given:>11.3f}" if given else f"{'-':>11}"
-        print(f"  {tier:<{width}}{caught:>8.3f}{exact:>8.3f}{precision}")
+        print(f"  {tier:<{width}}{recall:>8.3f}{exact:>8.3f}{precision}")
         bar = RECALL_BARS.get(tier)
-        if bar is not None and caught < bar:
-            missed.append(f"{tier} recall {caught:.3f} is below {bar}")
-    if truth["none"]:
-        alarms = sum(1 for o in outcomes if o["tier"] == "none" and ALARMS & set(o["shown"])) / truth["none"]
+        if bar is not None and recall < bar:
+            missed.append(f"{tier} recall {recall:.3f} is below {bar}")
+    alarms = calm_alarms(outcomes)
+    if alarms is not None:
         print(f"\n  calm messages given the emergency or crisis reply: {alarms:.3f} (at most {CALM_ALARM_BAR})")
         if alarms > CALM_ALARM_BAR:
             missed.append(f"{alarms:.3f} of calm messages got an emergency or crisis reply (bar {CALM_ALARM_BAR})")
@@ -162,8 +175,8 @@ def step_tiers(guard: TriageGuard, text: str) -> List[str]:
     return [tier for tier in TIERS if tier in shown]
 
 
-def judge_in_process(messages: List[Message]) -> List[Dict[str, Any]]:
-    guard = triage_guard()
+def judge_in_process(messages: List[Message], guard: Optional[TriageGuard] = None) -> List[Dict[str, Any]]:
+    guard = guard or triage_guard()
     outcomes = []
     for message in messages:
         shown = step_tiers(guard, message.text)
@@ -234,17 +247,8 @@ def main() -> int:
     parser.add_argument(
         "--messages",
         nargs="+",
-        default=[
-            "tests/triage_dev/first_set",
-            "tests/triage_dev/second_set",
-            "tests/triage_dev/third_set",
-            "tests/triage_dev/fourth_set",
-            "tests/triage_dev/fifth_set",
-            "tests/triage_dev/sixth_set",
-            "tests/triage_dev/seventh_set",
-            "tests/triage_dev/eighth_set",
-        ],
-        help="folders of triage sets, each reported on its own",
+        default=sorted(str(path.relative_to(ROOT)) for path in DEVELOPMENT_SETS.iterdir() if path.is_dir()),
+        help="folders of triage sets, each reported on its own (default: every development set)",
     )
     parser.add_argument("--out", default="results/evaluation")
     parser.add_argument(

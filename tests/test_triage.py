@@ -417,6 +417,16 @@ def test_context_classes_found_in_round_four(text: str, tier: str) -> None:
         ("Last month she screamed that if the rash comes back I'll kill myself, and she said it again today", "crisis"),
         # Small new lumps listed as not hot or red are for the next visit.
         ("found two new hard lumps on her knee, they're not red, hot or sore", "soon"),
+        # Read on the eighth set: a second lot or too much given, one medicine taken for another,
+        # a child who won't open her eyes, someone the writer cares for at home, a wish not to live.
+        ("Grandma didn't know he'd had it and gave him another 15mg of prednisolone at lunch", "emergency"),
+        ("my wife and I both did her methotrexate injection tonight, we didn't check with each other", "emergency"),
+        ("the new bottle is stronger so tonight's dose was ten times the usual amount", "emergency"),
+        ("she took two of her hydroxychloroquine thinking they were her vitamin D", "emergency"),
+        ("He's on the floor and I can't get him to answer me", "emergency"),
+        ("my great aunt who we care for has just collapsed in the kitchen", "emergency"),
+        ("my son says he doesnt wana be alive if the rash stays", "crisis"),
+        ("she keeps saying there's no point in carrying on with all these hospital trips", "crisis"),
     ],
 )
 def test_classes_read_on_the_development_sets(text: str, tier: str) -> None:
@@ -446,10 +456,39 @@ def test_classes_read_on_the_development_sets(text: str, tier: str) -> None:
         "Lots of the parents in our support group say their kids choked on pills at first, any tips?",
         "Would we ring 999 if his swallowing ever got really bad, or phone the ward?",
         "My sister's little girl got into the paracetamol and was rushed to A&E, she's fine. How do I lock ours away?",
+        # Read on the eighth set: too much of something that is no medicine, choking on words, a
+        # faint that could have been, people on screens, the child's friend, what a parent has
+        # heard, a dose nearly given twice, an age or a year of the illness told as past.
+        "Half term has been one long cartoon overdose, what indoor exercise would help her legs?",
+        "He's had a sugar overdose at the party, is that a problem with his pred?",
+        "I'm choking on the jargon in these letters, what does myositis mean?",
+        "I could have collapsed with relief when the bloods came back normal.",
+        "An actor in that hospital drama stopped breathing on his infusion, can IVIG do that?",
+        "My son's best mate had a seizure at school today. Could JDM cause fits?",
+        "We've read about children who can't swallow with JDM, how common is it?",
+        "I almost gave her methotrexate twice this week but I checked the chart first. Any tips for remembering?",
+        "When my son was 4 he couldn't climb the stairs. He's 9 now and plays rugby, can he do weights?",
+        "He had an allergic reaction to peanuts as a baby, long before the JDM. Does that matter for IVIG?",
+        "Our first year with JDM was hard, she couldn't walk for months. She's running now, is that normal?",
     ],
 )
 def test_calm_messages_read_on_the_development_sets(text: str) -> None:
     assert tier_of(text) not in ALARMS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The eighth set's calm classes must not hide the child now.
+        "she was watching telly when she started fitting and now her lips are blue",
+        "He took an overdose of his pred tablets an hour ago, he's 15",
+        "my daughter, a keen footballer, collapsed at training and isn't breathing properly",
+        "Our son's best friend's mum just rang, she says our son has gone floppy and won't wake up",
+        "I gave her the weekly methotrexate again tonight by mistake",
+    ],
+)
+def test_the_child_now_still_gets_the_emergency_reply_beside_the_eighth_sets_calm_classes(text: str) -> None:
+    assert tier_of(text) == "emergency"
 
 
 # A story's medicine words beside a general question (issue 22: stories written by others).

@@ -8,6 +8,7 @@ server loads them.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import List
 
@@ -23,6 +24,9 @@ from jdm_content.files import DataFileError
 from jdm_content.triage import TIERS, load_triage, load_triage_examples
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from build_triage_model import Encoder, development_sets, sealed_texts, sentence_examples  # noqa: E402
+
 MODEL_FOLDER = ROOT / "models" / "triage"
 SENTENCE_MODEL = ROOT / "models" / "minilm" / "all-MiniLM-L6-v2"
 
@@ -94,6 +98,28 @@ def test_the_saved_model_loads_and_answers_as_trained(tmp_path: Path) -> None:
     loaded = TriageModel.load(tmp_path)
     assert np.allclose(loaded.probabilities(vectors(texts), texts), model.probabilities(vectors(texts), texts))
     assert [TIERS[i] for i in loaded.probabilities(vectors(texts), texts).argmax(axis=1)] == tiers
+
+
+def test_a_whole_message_teaches_from_the_sentence_that_carries_its_tier() -> None:
+    triage, encoder = load_triage(), Encoder(SentenceVectors(SENTENCE_MODEL))
+    guide = TriageModel.load(MODEL_FOLDER)
+    calm = "Two years ago she couldn't breathe and was rushed in. Now she's doing brilliantly at school."
+    unlisted = "Ella is 9 and has JDM. Tonight he's gone a funny grey colour round his mouth and his chest is heaving."
+    listed = "Our son has JDM and loves football. He is struggling to breathe right now."
+    taught = sentence_examples(triage, encoder, guide, [(calm, "none"), (unlisted, "emergency"), (listed, "emergency")])
+    assert ("Now she's doing brilliantly at school.", "none") in taught
+    assert not [text for text, _ in taught if "couldn't breathe" in text], "a past danger taught as calm"
+    assert [(text, tier) for text, tier in taught if tier != "none"] == [
+        ("Tonight he's gone a funny grey colour round his mouth and his chest is heaving.", "emergency"),
+        ("He is struggling to breathe right now.", "emergency"),
+    ]
+
+
+def test_the_development_sets_teach_and_the_sealed_sets_never_do() -> None:
+    sets = development_sets()
+    assert len(sets) >= 8 and all(messages for messages in sets.values())
+    sealed = sealed_texts()
+    assert len(sealed) >= 400 and not sealed & {text for messages in sets.values() for text, _ in messages}
 
 
 def test_a_missing_model_says_how_to_build_it(tmp_path: Path) -> None:
