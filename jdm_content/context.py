@@ -83,6 +83,7 @@ class Context:
     figurative: Sequence[Pattern[str]]
     all_clear: Sequence[Pattern[str]] = ()
     contrast: Sequence[Pattern[str]] = ()
+    looks_back: Sequence[Pattern[str]] = ()
     _cues: Dict[str, FrozenSet[str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -115,6 +116,7 @@ class Context:
             compiled("figurative"),
             compiled("all_clear"),
             compiled("contrast"),
+            compiled("looks_back"),
         )
 
     def sentences(self, text: str) -> List[Span]:
@@ -140,6 +142,14 @@ class Context:
         reason = self._modified(sentence, local, ignore)
         if "past" in ignore:
             return None if reason == "past" else reason
+        # A scene told as if happening ("It's 2am, she can't lift her head ...") that a later
+        # sentence sets long ago ("That was three years ago this March.").
+        if (
+            reason in (None, "past")
+            and not self._speaks_of_now(sentence)
+            and self._looked_back_on(text, sentences, index)
+        ):
+            return "past"
         if reason == "past":
             # Tense wins over a nearby cue: "diagnosed two years ago, and now she can't breathe".
             now = self._speaks_of_now(_clause(sentence, local)) or self._has_form(self.present_forms, sentence, local)
@@ -228,6 +238,18 @@ class Context:
                 return False
         return False
 
+    def _looked_back_on(self, text: str, sentences: List[Span], index: int) -> bool:
+        """A later sentence opens by setting the story long ago (triage.yml `looks_back`), with no
+        word of now in it or between; whatever tense the story was told in. "That was in 2021
+        but now it's worse" speaks of now: the words stay."""
+        for later in sentences[index + 1 :]:
+            sentence = text[later[0] : later[1]].strip()
+            if self._speaks_of_now(sentence):
+                return False
+            if any(p.match(sentence) for p in self.looks_back):
+                return True
+        return False
+
     def sentence_not_now(self, text: str, sentences: List[Span], index: int) -> Optional[str]:
         """Why the whole sentence does not tell of the child now ("past", "hypothetical", "someone
         else", "all clear").
@@ -247,8 +269,10 @@ class Context:
             return None
         if "HYPOTHETICAL" in cues:
             return "hypothetical"
-        if "HISTORICAL" in cues or (
-            not any(p.search(sentence) for p in self.present_forms) and self._in_past_story(text, sentences, index)
+        if (
+            "HISTORICAL" in cues
+            or self._looked_back_on(text, sentences, index)
+            or (not any(p.search(sentence) for p in self.present_forms) and self._in_past_story(text, sentences, index))
         ):
             return "past"
         return None

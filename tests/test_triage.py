@@ -470,6 +470,11 @@ def test_classes_read_on_the_development_sets(text: str, tier: str) -> None:
         "When my son was 4 he couldn't climb the stairs. He's 9 now and plays rugby, can he do weights?",
         "He had an allergic reaction to peanuts as a baby, long before the JDM. Does that matter for IVIG?",
         "Our first year with JDM was hard, she couldn't walk for months. She's running now, is that normal?",
+        # Read on the ninth set: a scene told as if happening, then set years ago.
+        "Picture it: midnight, he can't swallow, he's drooling and we're racing to A&E. That was five years ago. "
+        "He's 12 now and eats like a horse, can he join the cookery club?",
+        "The school rings: she's collapsed in PE and can't stand up. That was the day we found out, in 2022. "
+        "What should her new PE teacher know?",
     ],
 )
 def test_calm_messages_read_on_the_development_sets(text: str) -> None:
@@ -485,6 +490,9 @@ def test_calm_messages_read_on_the_development_sets(text: str) -> None:
         "my daughter, a keen footballer, collapsed at training and isn't breathing properly",
         "Our son's best friend's mum just rang, she says our son has gone floppy and won't wake up",
         "I gave her the weekly methotrexate again tonight by mistake",
+        # A scene set in the past by a later sentence that also speaks of now, or says "exactly how".
+        "He can't swallow his spit and he's drooling. That was in 2021 too but now it's worse, what do I do?",
+        "She's choking and can't get her breath. That was exactly how it began two years ago.",
     ],
 )
 def test_the_child_now_still_gets_the_emergency_reply_beside_the_eighth_sets_calm_classes(text: str) -> None:
