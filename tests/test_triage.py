@@ -475,6 +475,16 @@ def test_classes_read_on_the_development_sets(text: str, tier: str) -> None:
         "He's 12 now and eats like a horse, can he join the cookery club?",
         "The school rings: she's collapsed in PE and can't stand up. That was the day we found out, in 2022. "
         "What should her new PE teacher know?",
+        # ... a pet's seizure, a storyline on screen, children asleep or pretending, a list of red
+        # flags, what a teacher should watch for, a what-if told as "say she ...".
+        "The cat had a fit on the kitchen floor and the kids were terrified. How do I calm my JDM daughter down?",
+        "There was an episode where a boy choked at dinner and now my son won't eat in front of the telly.",
+        "She passed out asleep on the sofa after swimming, is she overdoing it?",
+        "My twins keep pretending to faint when it's bath time, is that normal at 6?",
+        "Her new hairbands say choking hazard on the packet, should I worry about her swallowing?",
+        "Can you give me a list of red flags like seizures or breathing trouble for her grandparents' fridge?",
+        "Which warning signs in the classroom should make her teacher call an ambulance?",
+        "Say he swallowed one of his sister's tablets, who would we ring first?",
     ],
 )
 def test_calm_messages_read_on_the_development_sets(text: str) -> None:
@@ -493,6 +503,9 @@ def test_calm_messages_read_on_the_development_sets(text: str) -> None:
         # A scene set in the past by a later sentence that also speaks of now, or says "exactly how".
         "He can't swallow his spit and he's drooling. That was in 2021 too but now it's worse, what do I do?",
         "She's choking and can't get her breath. That was exactly how it began two years ago.",
+        # A pet or a programme beside the child now.
+        "The dog jumped up at her and now she's on the floor not breathing",
+        "We were watching an episode about hospitals when he started fitting and he's still shaking",
     ],
 )
 def test_the_child_now_still_gets_the_emergency_reply_beside_the_eighth_sets_calm_classes(text: str) -> None:
