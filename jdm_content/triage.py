@@ -177,13 +177,10 @@ class Triage:
         self._terms = self._parse_terms(terms)
         self._english = english_words() if data.get("typo_tolerant") else frozenset()
         # The table's English words of five letters or more are targets too ("fitting" for "fiting");
-        # its other words are kept as written: its short words and contractions ("pred" is no
-        # misspelt "spread", "couldnt" no "could"), and the words the word list lacks (its own
-        # misspellings, "swolen", and words such as "dusky", no misspelt "husky"): the table reads them as they are.
+        # its misspellings ("swolen") are not, and its short words and contractions are kept as
+        # written ("pred" is no misspelt "spread", "couldnt" no "could").
         table_words, contractions = _table_words(data)
-        self._kept_as_written = {
-            w for w in table_words if len(w) < MIN_TABLE_TARGET or w not in self._english
-        } | contractions
+        self._kept_as_written = {w for w in table_words if len(w) < MIN_TABLE_TARGET} | contractions
         # A capitalised word inside a sentence is a name: only a listed word ("Plaquenill") corrects it.
         self._name_targets = self._parse_typo_tolerant(data.get("typo_tolerant", []))
         english_table_words = {w for w in table_words if len(w) >= MIN_TABLE_TARGET and w in self._english}

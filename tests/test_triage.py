@@ -485,6 +485,8 @@ def test_classes_read_on_the_development_sets(text: str, tier: str) -> None:
         "Can you give me a list of red flags like seizures or breathing trouble for her grandparents' fridge?",
         "Which warning signs in the classroom should make her teacher call an ambulance?",
         "Say he swallowed one of his sister's tablets, who would we ring first?",
+        "Say she drank some of his methotrexate by mistake, what would the hospital do?",
+        "The kids passed out in the back of the car on the long drive home from the beach, both snoring.",
     ],
 )
 def test_calm_messages_read_on_the_development_sets(text: str) -> None:
