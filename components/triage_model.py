@@ -6,8 +6,9 @@ gone a grey colour round his mouth"). A logistic regression reads each
 sentence's MiniLM vector (what it means) and its word and character n-grams
 (the words themselves; chosen on the development sets over the vector
 alone, by scripts not kept: README, Safety),
-trained on the tier-labelled examples of data/safety/triage_examples/ and the
-rules' own `fires` examples. It only adds: components/triage_guard.py lets
+trained on the tier-labelled examples of data/safety/triage_examples/, the
+rules' own `fires` examples and the development sets' whole messages, sentence
+by sentence (tests/triage_dev/). It only adds: components/triage_guard.py lets
 it raise a message's tier where the sentence describes the child now, never
 lower a rule's. `scripts/build_triage_model.py` trains it.
 """

@@ -1,8 +1,8 @@
 """The learned half of triage: it catches dangers told in words no rule lists, and only adds.
 
 These run the real trained model (models/triage, built by `make train` from
-data/safety/triage_examples/) and the real sentence encoder, as the Rasa
-server loads them.
+data/safety/triage_examples/ and tests/triage_dev/) and the real sentence
+encoder, as the Rasa server loads them.
 """
 
 from __future__ import annotations
