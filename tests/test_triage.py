@@ -487,6 +487,12 @@ def test_classes_read_on_the_development_sets(text: str, tier: str) -> None:
         "Say he swallowed one of his sister's tablets, who would we ring first?",
         "Say she drank some of his methotrexate by mistake, what would the hospital do?",
         "The kids passed out in the back of the car on the long drive home from the beach, both snoring.",
+        # ... and for the urgent tier: a voice said not to be nasal, "say we ran out", someone met
+        # on the ward, a heart pounding on a ride.
+        "His voice isn't nasal at all, he's just copying his favourite YouTuber. Is singing good for his chest?",
+        "Say we ran out of methotrexate on holiday abroad, what would we do?",
+        "A boy we got to know on the ward had a chest infection on his infusions. Is that common?",
+        "He said his heart was thumping on the log flume, he loved it. Are theme parks ok with JDM?",
     ],
 )
 def test_calm_messages_read_on_the_development_sets(text: str) -> None:
@@ -508,6 +514,7 @@ def test_calm_messages_read_on_the_development_sets(text: str) -> None:
         # A pet or a programme beside the child now.
         "The dog jumped up at her and now she's on the floor not breathing",
         "We were watching an episode about hospitals when he started fitting and he's still shaking",
+        "I was scared it was a seizure at first, she's jerking all over and won't respond",
     ],
 )
 def test_the_child_now_still_gets_the_emergency_reply_beside_the_eighth_sets_calm_classes(text: str) -> None:
