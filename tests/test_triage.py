@@ -107,6 +107,19 @@ def test_danger_words_that_do_not_describe_the_child_now_are_set_aside(reason: s
         "no fever but she can't breathe",
         "I don't know what's wrong, she's choking",
         "What should I do? He's not breathing!",
+        # The eighth set's calm classes must not hide the child now.
+        "she was watching telly when she started fitting and now her lips are blue",
+        "He took an overdose of his pred tablets an hour ago, he's 15",
+        "my daughter, a keen footballer, collapsed at training and isn't breathing properly",
+        "Our son's best friend's mum just rang, she says our son has gone floppy and won't wake up",
+        "I gave her the weekly methotrexate again tonight by mistake",
+        # A scene set in the past by a later sentence that also speaks of now, or says "exactly how".
+        "He can't swallow his spit and he's drooling. That was in 2021 too but now it's worse, what do I do?",
+        "She's choking and can't get her breath. That was exactly how it began two years ago.",
+        # A pet or a programme beside the child now.
+        "The dog jumped up at her and now she's on the floor not breathing",
+        "We were watching an episode about hospitals when he started fitting and he's still shaking",
+        "I was scared it was a seizure at first, she's jerking all over and won't respond",
     ],
 )
 def test_the_present_wins_over_a_past_or_a_negation_nearby(text: str) -> None:
@@ -497,28 +510,6 @@ def test_classes_read_on_the_development_sets(text: str, tier: str) -> None:
 )
 def test_calm_messages_read_on_the_development_sets(text: str) -> None:
     assert tier_of(text) not in ALARMS
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        # The eighth set's calm classes must not hide the child now.
-        "she was watching telly when she started fitting and now her lips are blue",
-        "He took an overdose of his pred tablets an hour ago, he's 15",
-        "my daughter, a keen footballer, collapsed at training and isn't breathing properly",
-        "Our son's best friend's mum just rang, she says our son has gone floppy and won't wake up",
-        "I gave her the weekly methotrexate again tonight by mistake",
-        # A scene set in the past by a later sentence that also speaks of now, or says "exactly how".
-        "He can't swallow his spit and he's drooling. That was in 2021 too but now it's worse, what do I do?",
-        "She's choking and can't get her breath. That was exactly how it began two years ago.",
-        # A pet or a programme beside the child now.
-        "The dog jumped up at her and now she's on the floor not breathing",
-        "We were watching an episode about hospitals when he started fitting and he's still shaking",
-        "I was scared it was a seizure at first, she's jerking all over and won't respond",
-    ],
-)
-def test_the_child_now_still_gets_the_emergency_reply_beside_the_eighth_sets_calm_classes(text: str) -> None:
-    assert tier_of(text) == "emergency"
 
 
 # A story's medicine words beside a general question (issue 22: stories written by others).
