@@ -10,7 +10,7 @@ LANGUAGE_MODEL := models/minilm/all-MiniLM-L6-v2/vocab.txt
 MODEL := models/jdm.tar.gz
 # The learned half of triage (components/triage_model.py), beside the Rasa model.
 TRIAGE_MODEL := models/triage/triage_model.npz
-TRIAGE_INPUTS := data/safety/triage.yml $(wildcard data/safety/triage_examples/*.yml tests/triage_dev/*/*.yml) scripts/build_triage_model.py scripts/evaluate_triage.py components/triage_guard.py components/triage_model.py components/sentence_vectors.py
+TRIAGE_INPUTS := data/safety/triage.yml $(wildcard data/safety/triage_examples/*.yml tests/triage_dev/*/*.yml tests/heldout/triage_sealed*/*.yml) jdm_content/triage.py jdm_content/context.py scripts/build_triage_model.py scripts/evaluate_triage.py components/triage_guard.py components/triage_model.py components/sentence_vectors.py
 # What answering a message needs: the Rasa model and the triage model.
 READY := $(MODEL) $(TRIAGE_MODEL)
 TRAINING_DATA := data/nlu data/rules data/stories

@@ -35,6 +35,13 @@ from spacy.language import Language
 
 from jdm_content.files import DataFileError
 
+# Words of now end the reach of a past, negated or what-if cue, not of someone else's: the
+# other person is in the present too ("a mum whose daughter is in PICU right now and can't breathe").
+# The family's own child ends someone else's reach ("my friend's son is in hospital and my
+# daughter is choking on a sweet").
+NOW = "NOW"
+OWN_CHILD = "OWN_CHILD"
+ENDED_BY = {"FAMILY": {OWN_CHILD}}
 # Category in triage.yml -> (ConText category, default direction).
 CUE_CATEGORIES = {
     "negated": ("NEGATED_EXISTENCE", "FORWARD"),
@@ -42,6 +49,8 @@ CUE_CATEGORIES = {
     "hypothetical": ("HYPOTHETICAL", "FORWARD"),
     "someone_else": ("FAMILY", "BIDIRECTIONAL"),
     "ends_scope": ("TERMINATE", "TERMINATE"),
+    "now_ends_scope": (NOW, "PSEUDO"),
+    "own_child_ends_scope": (OWN_CHILD, "PSEUDO"),
     "not_a_cue": ("PSEUDO", "PSEUDO"),
 }
 # In this order: a what-if about a past event ("if it ever happens again like at diagnosis") is a what-if.
@@ -54,6 +63,7 @@ REASONS = {
 DIRECTIONS = {"forward": "FORWARD", "backward": "BACKWARD", "either": "BIDIRECTIONAL"}
 Span = Tuple[int, int]
 CUE_CACHE = 2048  # sentences
+LAST_WORDS = 3  # of a rule's words that run on into a later sentence: the state they tell ("red and hot")
 
 
 def _regex(pattern: str) -> str:
@@ -99,8 +109,16 @@ class Context:
             for direction, cues in lists:
                 for i, pattern in enumerate(cues):
                     _compile(pattern, f"{here}[{i}]")  # a clear error before medspaCy's own
+                    ended_by = ENDED_BY.get(category, {NOW})
                     rules.append(
-                        ConTextRule(pattern, category, pattern=_regex(pattern), direction=direction, max_scope=scope)
+                        ConTextRule(
+                            pattern,
+                            category,
+                            pattern=_regex(pattern),
+                            direction=direction,
+                            max_scope=scope,
+                            terminated_by=ended_by,
+                        )
                     )
         context.add(rules)
 
@@ -133,6 +151,10 @@ class Context:
         sentences = self.sentences(text)
         index = next((i for i, (s, e) in enumerate(sentences) if s <= match[0] < e), len(sentences) - 1)
         start, end = sentences[index]
+        if match[1] > end and match[1] <= sentences[-1][1]:
+            # Words that run on into a later sentence ("a calcium lump ... If it ever went red and
+            # hot") tell the state where they end: that sentence's context is theirs.
+            return self.why_not(text, _last_words(text, match, end), not_when, ignore)
         local = (match[0] - start, min(match[1], end) - start)
         sentence = _without_asides(text[start:end], local)
         if any(_overlaps(m.span(), local) for p in self.figurative for m in p.finditer(sentence)):
@@ -361,6 +383,13 @@ def _without_asides(sentence: str, keep: Span) -> str:
         return match.group(0) if _overlaps(match.span(), keep) else " " * len(match.group(0))
 
     return _ASIDE.sub(blank, sentence)
+
+
+def _last_words(text: str, match: Span, after: int, words: int = LAST_WORDS) -> Span:
+    """The span of a match's last few words that lie after `after` (a sentence's end)."""
+    begin = max(after, match[0])
+    starts = [m.start() for m in re.finditer(r"\S+", text[begin : match[1]])] or [0]
+    return (begin + starts[-min(words, len(starts))], match[1])
 
 
 def _overlaps(a: Span, b: Span) -> bool:

@@ -178,11 +178,14 @@ class Triage:
         self._english = english_words() if data.get("typo_tolerant") else frozenset()
         # The table's English words of five letters or more are targets too ("fitting" for "fiting");
         # its misspellings ("swolen") are not, and its short words and contractions are kept as
-        # written ("pred" is no misspelt "spread", "couldnt" no "could").
+        # written ("pred" is no misspelt "spread", "couldnt" no "could"). Its other words change
+        # only to a fuller spelling of themselves ("breathin" to "breathing"; "sicked" is no "licked").
         table_words, contractions = _table_words(data)
         self._kept_as_written = {w for w in table_words if len(w) < MIN_TABLE_TARGET} | contractions
+        self._table_spellings = table_words
         # A capitalised word inside a sentence is a name: only a listed word ("Plaquenill") corrects it.
         self._name_targets = self._parse_typo_tolerant(data.get("typo_tolerant", []))
+        self._text_speak = self._parse_text_speak(data.get("text_speak") or {})
         english_table_words = {w for w in table_words if len(w) >= MIN_TABLE_TARGET and w in self._english}
         self._typo_targets = self._name_targets | english_table_words if self._name_targets else set()
         # Only targets of about the word's length can be its typo: look at those alone.
@@ -292,6 +295,15 @@ class Triage:
                 raise DataFileError(f"{where}: {word!r} must be one word of {MIN_TYPO_LENGTH} letters or more")
         return targets
 
+    def _parse_text_speak(self, words: Any) -> Dict[str, str]:
+        where = f"{self._source}: text_speak"
+        if not isinstance(words, dict):
+            raise DataFileError(f"{where}: expected a mapping of a short form to its spelling (bn: been)")
+        for short, spelt in words.items():
+            if not isinstance(short, str) or not short.isalnum() or not isinstance(spelt, str) or not spelt.strip():
+                raise DataFileError(f"{where}: {short!r}: {spelt!r} must map one word to its spelling")
+        return {short.lower(): spelt for short, spelt in words.items()}
+
     def _pattern(self, regex: str, where: str) -> Pattern[str]:
         def expand(match: re.Match) -> str:
             name = match.group(1)
@@ -356,15 +368,20 @@ class Triage:
         letters or more that the table spells out ("fiting", "fantin"), the way the table does.
 
         An English word is never changed ("bold" stays bold, not "blood"). A hyphen between
-        letters reads as a space ("coffee-ground" = "coffee ground").
+        letters reads as a space ("coffee-ground" = "coffee ground"). A `text_speak` word is
+        spelt out ("bn cuttin agen" = "been cuttin again"), unless in capitals ("RN", a nurse).
         """
         text = _HYPHEN.sub(" ", text)
-        if not self._typo_targets:
+        if not self._typo_targets and not self._text_speak:
             return text
 
         def fix(match: re.Match) -> str:
             word = match.group(0)
             lowered = word.lower()
+            if lowered in self._text_speak and not word.isupper():
+                return self._text_speak[lowered]
+            if not self._typo_targets:
+                return word
             if len(word) < MIN_TYPO_LENGTH or lowered in self._english or "'" in word or "’" in word:
                 return word  # a contraction ("doesn't") is no typo of "doses"
             if lowered in self._kept_as_written or lowered in self._typo_targets:
@@ -373,6 +390,8 @@ class Triage:
             if _is_a_name(text, match):  # "in Leeds" is no typo of "bleeds"
                 targets = [t for t in targets if t in self._name_targets]
             close = process.extractOne(lowered, targets, scorer=fuzz.ratio, score_cutoff=100 * TYPO_SIMILARITY)
+            if close and lowered in self._table_spellings and not close[0].startswith(lowered[:-1]):
+                return word
             return close[0] if close else word
 
         return _WORD.sub(fix, text)

@@ -120,6 +120,14 @@ def test_danger_words_that_do_not_describe_the_child_now_are_set_aside(reason: s
         "The dog jumped up at her and now she's on the floor not breathing",
         "We were watching an episode about hospitals when he started fitting and he's still shaking",
         "I was scared it was a seizure at first, she's jerking all over and won't respond",
+        # Someone else's child now, then the family's own; a choke now after choking at meals.
+        "My friend's son is in hospital with flu and my daughter is now choking on a sweet",
+        "He's choked on his drinks a few times this week but right now a grape is stuck and he can't breathe",
+        "My sister is an A&E nurse and she says his lips are blue and he isn't breathing properly",
+        # Told by someone who rang "to say" (no what-if); a sign told with "no"; typed fast.
+        "His mate rang to say he collapsed at the skate park and they can't wake him",
+        "A crisp has gone down the wrong way and she's making no sound and grabbing at her throat",
+        "she isnt breathin properly n her lips r grey",
     ],
 )
 def test_the_present_wins_over_a_past_or_a_negation_nearby(text: str) -> None:
@@ -153,7 +161,7 @@ def test_abbreviations_and_decimals_do_not_end_a_sentence() -> None:
         ("a coffee-ground look", "a coffee ground look"),
         ("stop her Plaquenill", "stop her plaquenil"),
         # Any word of five letters or more that the rules spell out, not only the listed ones.
-        ("he is fiting agen", "he is fitting agen"),
+        ("he is fiting agen", "he is fitting again"),
         ("she keep pasing out", "she keep passing out"),
         # A spelling the table uses is kept, however short ("pred" is no misspelt "spread").
         ("we ran out of pred", "we ran out of pred"),
@@ -353,6 +361,8 @@ def edited(change: Any) -> Dict[str, Any]:
         (lambda d: d["context"].update(negated={"forward": ["no"], "max_scope": 0}), "max_scope: expected a whole"),
         (lambda d: d["context"].update(past=["(broken"]), "context.past[0]: not a valid pattern"),
         (lambda d: d.update(typo_tolerant=["mtx"]), "typo_tolerant: 'mtx' must be one word of 4 letters or more"),
+        (lambda d: d.update(text_speak=["bn"]), "text_speak: expected a mapping of a short form to its spelling"),
+        (lambda d: d["text_speak"].update(bn=None), "text_speak: 'bn': None must map one word to its spelling"),
         (lambda d: d["learned"]["thresholds"].update(urgent=1.5), "learned.thresholds.urgent: expected a probability"),
         (lambda d: d["learned"]["thresholds"].update(later=0.5), "learned.thresholds: expected a probability for"),
         (
@@ -440,6 +450,30 @@ def test_context_classes_found_in_round_four(text: str, tier: str) -> None:
         ("my great aunt who we care for has just collapsed in the kitchen", "emergency"),
         ("my son says he doesnt wana be alive if the rash stays", "crisis"),
         ("she keeps saying there's no point in carrying on with all these hospital trips", "crisis"),
+        # Round 7 (the ninth set): choking again and again at meals is the throat weakening, for the
+        # care team today; a steroid named by its dose time; short forms typed on a phone.
+        ("he choked on his squash three times at tea and coughs on every sip", "urgent"),
+        ("She's choking on every mouthful of her dinner tonight, she managed to get it up", "urgent"),
+        ("she brought up her evening hydrocortisone, do we give it again?", "urgent"),
+        ("he's choking on his food more and more lately, now he won't eat bread", "urgent"),
+        ("bn cutting myself agn, nobdy knows", "crisis"),
+        # A word the table spells is kept as written, never "corrected" to another ("sicked", not "licked").
+        ("she sicked up bright red blood after tea", "emergency"),
+        # Round 7 on the other sets' misses: a fever figure after "temp's", a regimen "meant" to be
+        # weekly, doses that did not stay down or were stopped at once, contact at school, coughing at meals.
+        ("Temp's 40.4 and she's lying on the sofa, she's on methotrexate", "emergency"),
+        ("I was meant to give him methotrexate on Fridays only but I've given it every day this week", "emergency"),
+        (
+            "He's been sick three times since breakfast, including after his pred, and I don't think any stayed down",
+            "urgent",
+        ),
+        ("We misread the letter about her prednisolone and stopped it completely.", "urgent"),
+        ("A girl in his year has chickenpox and they were in the same assembly, he's on methotrexate", "urgent"),
+        ("She goes red in the face and coughs at nearly every meal now", "urgent"),
+        ("hes nt breathing rn his lips r blue", "emergency"),
+        # A rule's words that run on into a later sentence are read where they end.
+        ("He's had a calcium lump on his shin since spring. This morning it's red and hot to touch.", "urgent"),
+        ("I always dreaded measles. Today there's a case in his class and he's on methotrexate.", "urgent"),
     ],
 )
 def test_classes_read_on_the_development_sets(text: str, tier: str) -> None:
@@ -506,6 +540,21 @@ def test_classes_read_on_the_development_sets(text: str, tier: str) -> None:
         "Say we ran out of methotrexate on holiday abroad, what would we do?",
         "A boy we got to know on the ward had a chest infection on his infusions. Is that common?",
         "He said his heart was thumping on the log flume, he loved it. Are theme parks ok with JDM?",
+        # Round 7, later: someone else's child now ("right now" no longer ends their story); the
+        # state a rule's words end on, in a later sentence, asked about as a what-if.
+        "A girl on our ward is on oxygen right now because she can't breathe on her own. How do I help her mum?",
+        "A boy in my son's class had a seizure today, could JDM cause fits?",
+        "There's a small calcium lump on her elbow the team are watching. If it ever went hot and red, "
+        "would that be an emergency?",
+        "The RN said his chest is clear.",
+        # A child's behaviour in an aside; a letter that gave a parent palpitations; reading about others.
+        "He had a nosebleed in maths (he picks it, he won't stop doing it). It stopped in five minutes. "
+        "Is pred to blame?",
+        "The consultant's letter gave me palpitations, what does 'Gottron's papules' mean?",
+        "I keep reading stories online about children who stop breathing on IVIG, is that common?",
+        # The emergency services as a topic or a job, not a visit.
+        "Should we sign up to the air ambulance scheme, as we live so far out?",
+        "He's glued to ambulance documentaries and wants to be a paramedic, would his JDM stop him?",
     ],
 )
 def test_calm_messages_read_on_the_development_sets(text: str) -> None:

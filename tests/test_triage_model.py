@@ -171,10 +171,30 @@ def test_every_example_has_a_known_tier_and_no_text_twice() -> None:
         # Arm and leg weakness is how JDM shows itself: the weakness rules judge it, not the model's emergency.
         ("emergency", "she can't raise her arms above her head to brush her hair", False),
         ("emergency", "he struggles to get up off the floor without using his hands", False),
+        # An everyday medicine given tells of no event: the rules read doses and their numbers.
+        ("emergency", "I gave her Calpol an hour ago.", False),
+        ("emergency", "Gave him some ibuprofen at tea time.", False),
+        ("emergency", "I gave her calpol and now she's floppy and grey", True),
     ],
 )
 def test_the_models_guess_counts_only_with_its_tiers_words(tier: str, sentence: str, counts: bool) -> None:
     assert load_triage().learned_may_say(tier, sentence) is counts
+
+
+@pytest.mark.parametrize(
+    "sentence, all_clear",
+    [
+        ("She's awake and talking and keeping down tiny sips of water.", True),
+        ("He's breathing normally, just coughing a lot and tired.", True),
+        ("She's grumpy but still drinking her milk, and she's responding normally.", True),
+        ("He isn't breathing normally.", False),
+        ("She's awake but she still can't lift her head.", False),
+    ],
+)
+def test_a_sentence_that_tells_what_is_fine_is_not_for_the_model(sentence: str, all_clear: bool) -> None:
+    context = load_triage().context
+    reason = context.sentence_not_now(sentence, context.sentences(sentence), 0)
+    assert (reason == "all clear") is all_clear
 
 
 def test_the_model_still_hears_a_crisis_said_as_all_is_fine(guard: TriageGuard) -> None:
