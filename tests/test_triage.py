@@ -470,6 +470,23 @@ def test_context_classes_found_in_round_four(text: str, tier: str) -> None:
         ("We misread the letter about her prednisolone and stopped it completely.", "urgent"),
         ("A girl in his year has chickenpox and they were in the same assembly, he's on methotrexate", "urgent"),
         ("She goes red in the face and coughs at nearly every meal now", "urgent"),
+        # Round 8 (the tenth set, the eighth sealed set after its one measurement): a dose error told in
+        # words of its own: the wrong strength, a misread syringe, a dose given by two people.
+        ("I measured 40 ml of her prednisolone instead of 4 ml, I think I misread the syringe", "emergency"),
+        ("Gran used the 10 mg tablets instead of the 2.5 mg ones for his methotrexate this morning", "emergency"),
+        ("The new pen is a different strength and I drew it up to the usual line, so it's twice the dose", "emergency"),
+        ("His dad gave him his methotrexate, not knowing I had already given it at lunch", "emergency"),
+        ("Both her dad and I gave her the methotrexate jab tonight", "emergency"),
+        ("The nurse came on her usual day and did the injection again, my husband had done it on Monday", "emergency"),
+        ("The label says one a day so she's had methotrexate every day, but the letter says weekly", "emergency"),
+        # ... a toddler and tablets of unknown number, no drink at all, a collapse without the word.
+        ("The baby was playing with Grandad's tablets and we don't know how many she's swallowed", "emergency"),
+        ("She hasn't kept down a single sip since this morning and hasn't had a wee", "emergency"),
+        ("He was climbing the stairs and he just keeled over, he's awake now but grey", "emergency"),
+        # ... means looked up or bought, and a child who says she won't be here.
+        ("My son has been searching how many of his tablets would be lethal", "crisis"),
+        ("I've hidden some razor blades in my room and they're still there", "crisis"),
+        ("She keeps telling her friends she won't be around for Christmas", "crisis"),
         ("hes nt breathing rn his lips r blue", "emergency"),
         # A rule's words that run on into a later sentence are read where they end.
         ("He's had a calcium lump on his shin since spring. This morning it's red and hot to touch.", "urgent"),
@@ -552,6 +569,20 @@ def test_classes_read_on_the_development_sets(text: str, tier: str) -> None:
         "Is pred to blame?",
         "The consultant's letter gave me palpitations, what does 'Gottron's papules' mean?",
         "I keep reading stories online about children who stop breathing on IVIG, is that common?",
+        # Round 8: signs said to be absent as a checklist or "zero", people beyond the family, a
+        # leaflet quoted, a look or a risk asked about, a list for a plan, first aid practised, hyperbole.
+        "Breathing problems: none. Seizures: none. Can she go on the school trip to France?",
+        "zero faints and zero chest pain since the new dose, can we cut back on appointments?",
+        "Our postman collapsed on the doorstep yesterday, it really upset my son who has JDM.",
+        "An elderly man fainted at the bus stop and now she's asking if her pred could do that.",
+        "The discharge leaflet says a seizure means 999, what else should we watch for?",
+        "What does dark urine from the muscles actually look like?",
+        "Is JDM making him more likely to get seizures?",
+        "For her school care plan I've written: trouble breathing, blue lips, choking, a seizure. Anything missing?",
+        "She's doing CPR and choking rescue on the dummies at Scouts tonight, is that ok for her arms?",
+        "He lies on the sofa moaning that he's dying every methotrexate night, the nausea lasts a day.",
+        "I'm choking on all the abbreviations in his clinic letter, what is CMAS?",
+        "The ambulance ride when she was first diagnosed still gives me nightmares, and that was 2019.",
         # The emergency services as a topic or a job, not a visit.
         "Should we sign up to the air ambulance scheme, as we live so far out?",
         "He's glued to ambulance documentaries and wants to be a paramedic, would his JDM stop him?",
