@@ -152,9 +152,11 @@ class Context:
         index = next((i for i, (s, e) in enumerate(sentences) if s <= match[0] < e), len(sentences) - 1)
         start, end = sentences[index]
         if match[1] > end and match[1] <= sentences[-1][1]:
-            # Words that run on into a later sentence ("a calcium lump ... If it ever went red and
-            # hot") tell the state where they end: that sentence's context is theirs.
-            return self.why_not(text, _last_words(text, match, end), not_when, ignore)
+            # Words that run on into a later sentence count only if neither end is set aside: where
+            # they start ("another kid in our group ... daily instead of weekly") nor where they end,
+            # the state they tell ("a calcium lump ... If it ever went red and hot").
+            first = self.why_not(text, (match[0], end), not_when, ignore)
+            return first if first is not None else self.why_not(text, _last_words(text, match, end), not_when, ignore)
         local = (match[0] - start, min(match[1], end) - start)
         sentence = _without_asides(text[start:end], local)
         if any(_overlaps(m.span(), local) for p in self.figurative for m in p.finditer(sentence)):

@@ -487,6 +487,11 @@ def test_context_classes_found_in_round_four(text: str, tier: str) -> None:
         ("My son has been searching how many of his tablets would be lethal", "crisis"),
         ("I've hidden some razor blades in my room and they're still there", "crisis"),
         ("She keeps telling her friends she won't be around for Christmas", "crisis"),
+        # A dose given again because the first came back up is for the care team, not a double dose.
+        (
+            "He threw up his pred after breakfast so I gave it again and that came back up too, he's on 10mg daily",
+            "urgent",
+        ),
         ("hes nt breathing rn his lips r blue", "emergency"),
         # A rule's words that run on into a later sentence are read where they end.
         ("He's had a calcium lump on his shin since spring. This morning it's red and hot to touch.", "urgent"),
@@ -583,6 +588,9 @@ def test_classes_read_on_the_development_sets(text: str, tier: str) -> None:
         "He lies on the sofa moaning that he's dying every methotrexate night, the nausea lasts a day.",
         "I'm choking on all the abbreviations in his clinic letter, what is CMAS?",
         "The ambulance ride when she was first diagnosed still gives me nightmares, and that was 2019.",
+        # Words that run into a later sentence, set aside where they start (someone else's child).
+        "One of the mums in our WhatsApp group said her son's chemist printed daily instead of weekly on his "
+        "methotrexate. I checked ours and it says weekly. How common is that?",
         # The emergency services as a topic or a job, not a visit.
         "Should we sign up to the air ambulance scheme, as we live so far out?",
         "He's glued to ambulance documentaries and wants to be a paramedic, would his JDM stop him?",
