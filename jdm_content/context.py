@@ -94,6 +94,7 @@ class Context:
     all_clear: Sequence[Pattern[str]] = ()
     contrast: Sequence[Pattern[str]] = ()
     looks_back: Sequence[Pattern[str]] = ()
+    quoted: Sequence[Pattern[str]] = ()
     _cues: Dict[str, FrozenSet[str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -135,6 +136,7 @@ class Context:
             compiled("all_clear"),
             compiled("contrast"),
             compiled("looks_back"),
+            compiled("quoted"),
         )
 
     def sentences(self, text: str) -> List[Span]:
@@ -163,6 +165,10 @@ class Context:
             return "figurative"
         if any(_overlaps(m.span(), local) for p in not_when for m in p.finditer(sentence)):
             return "look-alike"
+        if "quoted" not in ignore and any(
+            m.start() <= local[0] and local[1] <= m.end() for p in self.quoted for m in p.finditer(sentence)
+        ):
+            return "quoted"
         reason = self._modified(sentence, local, ignore)
         if "past" in ignore:
             return None if reason == "past" else reason

@@ -27,7 +27,8 @@ CARE_NOTE_ENTITY = "care_note"
 # Most severe first; "none" is the tier of a message no rule fires for.
 TIERS = ("emergency", "crisis", "urgent", "soon", "none")
 RULE_TIERS = TIERS[:-1]
-CONTEXT_REASONS = tuple(REASONS.values())
+# "quoted": words named in quotation marks, not told ("the 'allergic reaction' rash").
+CONTEXT_REASONS = (*REASONS.values(), "quoted")
 # What-ifs and what the child told others still count as talk of self-harm.
 CRISIS_STILL_COUNTS = ("hypothetical", "someone else", "all clear")
 _TERM = re.compile(r"\{([A-Za-z_]+)\}")

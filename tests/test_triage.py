@@ -126,6 +126,9 @@ def test_danger_words_that_do_not_describe_the_child_now_are_set_aside(reason: s
         "My sister is an A&E nurse and she says his lips are blue and he isn't breathing properly",
         # Told by someone who rang "to say" (no what-if); a sign told with "no"; typed fast.
         "His mate rang to say he collapsed at the skate park and they can't wake him",
+        # Quoted words that tell of the child now: her own words, or a leaflet's words for how she is.
+        "She keeps crying 'can't breathe' and her lips look grey",
+        "He's 'very hard to wake', like the leaflet says, and floppy",
         "A crisp has gone down the wrong way and she's making no sound and grabbing at her throat",
         "she isnt breathin properly n her lips r grey",
     ],
@@ -487,6 +490,8 @@ def test_context_classes_found_in_round_four(text: str, tier: str) -> None:
         ("My son has been searching how many of his tablets would be lethal", "crisis"),
         ("I've hidden some razor blades in my room and they're still there", "crisis"),
         ("She keeps telling her friends she won't be around for Christmas", "crisis"),
+        ("she wrote 'I want to die' on her arm in pen", "crisis"),
+        ("he's been searching 'painless ways to go' on his phone", "crisis"),
         # A dose given again because the first came back up is for the care team, not a double dose.
         (
             "He threw up his pred after breakfast so I gave it again and that came back up too, he's on 10mg daily",
@@ -588,6 +593,10 @@ def test_classes_read_on_the_development_sets(text: str, tier: str) -> None:
         "He lies on the sofa moaning that he's dying every methotrexate night, the nausea lasts a day.",
         "I'm choking on all the abbreviations in his clinic letter, what is CMAS?",
         "The ambulance ride when she was first diagnosed still gives me nightmares, and that was 2019.",
+        # Words named in quotation marks, not told; a tantrum on the floor.
+        "The form has a box for 'signs of anaphylaxis', what should I write?",
+        "For Guides she wants to know which things mean 'dial 999' and which mean 'tell a leader'.",
+        "He had a proper meltdown at the park and threw himself to the ground because we had to leave.",
         # Words that run into a later sentence, set aside where they start (someone else's child).
         "One of the mums in our WhatsApp group said her son's chemist printed daily instead of weekly on his "
         "methotrexate. I checked ours and it says weekly. How common is that?",
