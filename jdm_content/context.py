@@ -95,6 +95,7 @@ class Context:
     contrast: Sequence[Pattern[str]] = ()
     looks_back: Sequence[Pattern[str]] = ()
     quoted: Sequence[Pattern[str]] = ()
+    now_by_reference: Sequence[Pattern[str]] = ()
     _cues: Dict[str, FrozenSet[str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -137,6 +138,7 @@ class Context:
             compiled("contrast"),
             compiled("looks_back"),
             compiled("quoted"),
+            compiled("now_by_reference"),
         )
 
     def sentences(self, text: str) -> List[Span]:
@@ -193,6 +195,12 @@ class Context:
                 return "past"
         return reason
 
+    def brought_to_now(self, text: str, match: Span, sentences_after: int = 2) -> bool:
+        """Words after the match, to the end of the next sentences, point back at it as happening now."""
+        ends = [e for _, e in self.sentences(text) if e > match[1]]
+        after = text[match[1] : ends[min(sentences_after, len(ends) - 1)]] if ends else ""
+        return any(p.search(after) for p in self.now_by_reference)
+
     def refers_back_to_told(self, text: str, match: Span) -> bool:
         """The words are a definite mention ("the seizure", "that old seizure") in a sentence not about now.
 
@@ -218,10 +226,23 @@ class Context:
         )
 
     def _modified(self, sentence: str, local: Span, ignore: Sequence[str]) -> Optional[str]:
+        categories = self._categories(sentence, local)
+        head = _list_head(sentence, local)
+        if "NEGATED_EXISTENCE" not in categories and head < local[0]:
+            # A negation reaches every item of its list of alternatives, however long: "she has
+            # never had a blackout or a seizure", "no fever, cough or rash". Not commas without an
+            # "or": "not eating, vomiting blood" tells two things.
+            categories |= self._categories(sentence, (head, local[1])) & {"NEGATED_EXISTENCE"}
+        return next(
+            (reason for category, reason in REASONS.items() if category in categories and reason not in ignore), None
+        )
+
+    def _categories(self, sentence: str, local: Span) -> set[str]:
+        """The ConText categories of the cues that reach these words in their sentence."""
         doc = _sentence_doc(self.nlp, sentence)
         target = doc.char_span(local[0], local[1], label="DANGER", alignment_mode="expand")
         if target is None:
-            return None
+            return set()
         doc.ents = [target]
         doc = self._context(doc)
         # medspaCy 1.3.1 lets a cue inside the target modify it (its overlap test misses
@@ -230,17 +251,17 @@ class Context:
             modifier.category
             for modifier in doc.ents[0]._.modifiers
             if not (target.start <= modifier.modifier_span[0] and modifier.modifier_span[1] <= target.end)
+            and not _negates_another_clause(doc, modifier, target)
         }
-        # Who it happened to may overlap the words ("my sister's little boy got into her tablets"),
-        # where ConText does not look.
-        if any(
-            m.category == "FAMILY" and m.modifier_span[0] < target.end and target.start < m.modifier_span[1]
-            for m in doc._.context_graph.modifiers
-        ):
-            categories.add("FAMILY")
-        return next(
-            (reason for category, reason in REASONS.items() if category in categories and reason not in ignore), None
-        )
+        # ConText does not look inside a cue: a cue may hold the words themselves ("the night he
+        # collapsed", "what does anaphylaxis look like"), and who it happened to may overlap them
+        # ("my sister's little boy got into her tablets").
+        for m in doc._.context_graph.modifiers:
+            holds = m.modifier_span[0] <= target.start and target.end <= m.modifier_span[1]
+            overlaps = m.modifier_span[0] < target.end and target.start < m.modifier_span[1]
+            if holds or (m.category == "FAMILY" and overlaps):
+                categories.add(m.category)
+        return categories
 
     def _context(self, doc: Any) -> Any:
         with warnings.catch_warnings():
@@ -377,6 +398,54 @@ def _clause(sentence: str, local: Span, breaks: Pattern[str] = _CLAUSE_BREAK) ->
     starts = [m.end() for m in breaks.finditer(sentence, 0, local[0])]
     end = breaks.search(sentence, local[1])
     return sentence[starts[-1] if starts else 0 : end.start() if end else len(sentence)]
+
+
+_VERB_NEGATION = re.compile(r"not|\w+n['’]?t", re.IGNORECASE)
+# The rest of a list after an item, up to its "or": ", a rash or", " or".
+_OR_LIST_AFTER = re.compile(
+    r"(?:\s*,\s*(?:(?:a|an|any)\s+)?[\w'’-]+(?:\s+[\w'’-]+)?)*\s*,?\s*(?:or|nor)\b", re.IGNORECASE
+)
+
+
+def _negates_another_clause(doc: Any, modifier: Any, target: Any) -> bool:
+    """A verb's negation that a comma, semicolon or dash parts from the words negates its own verb only:
+    "he isn't eating, vomiting blood" tells blood vomited. "No" keeps its list ("no fever, cough"),
+    and so does a verb's negation whose list goes on to an "or" ("hasn't had a fever, a seizure or ...")."""
+    if modifier.category != "NEGATED_EXISTENCE" or modifier.modifier_span[1] > target.start:
+        return False
+    cue = doc[modifier.modifier_span[0] : modifier.modifier_span[1]]
+    if not _VERB_NEGATION.fullmatch(cue.text):
+        return False
+    between = doc.text[cue.end_char : target.start_char]
+    return bool(_CLAUSE_BREAK.search(between)) and not _OR_LIST_AFTER.match(doc.text, target.end_char)
+
+
+# What joins the last item of a list of alternatives to the one before: "or", "nor", ", or",
+# with an article ("a blackout or a seizure"); commas join the items before it ("fever, cough or").
+_OR_LINK = re.compile(r"(?:,\s*)?\b(?:or|nor)\s+(?:(?:a|an|any)\s+)?$", re.IGNORECASE)
+_COMMA_LINK = re.compile(r",\s*(?:(?:a|an|any)\s+)?$")
+# Each earlier item by its last word: a word more could hold the negation itself ("not floppy").
+_LIST_ITEM = re.compile(r"[\w'’-]+\s*$")
+LIST_ITEMS = 6  # at most, before the words
+
+
+def _list_head(sentence: str, words: Span) -> int:
+    """Where the list of alternatives that holds the words begins (their start if none): they end it
+    ("a blackout or a seizure") or stand in it before its "or" ("a fever, a seizure or blue lips")."""
+    start = words[0]
+    link = _OR_LINK.search(sentence, 0, start)
+    if link is None and _OR_LIST_AFTER.match(sentence, words[1]):
+        link = _COMMA_LINK.search(sentence, 0, start)
+    head = start
+    for _ in range(LIST_ITEMS):
+        if link is None:
+            break
+        item = _LIST_ITEM.search(sentence, 0, link.start())
+        if item is None:
+            break
+        head = item.start()
+        link = _COMMA_LINK.search(sentence, 0, head)
+    return head
 
 
 _ASIDE = re.compile(r"\([^()]*\)")

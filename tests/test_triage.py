@@ -498,6 +498,27 @@ def test_context_classes_found_in_round_four(text: str, tier: str) -> None:
             "urgent",
         ),
         ("hes nt breathing rn his lips r blue", "emergency"),
+        # Round 8, later: a list of alternatives after a negation does not reach a present sign
+        # told after it; "no" after a colon still negates; a choke that goes on is still one.
+        ("She hasn't eaten lunch and now she's having a seizure or a fit on the sofa", "emergency"),
+        ("Update: no better, he's wheezing and his lips are swelling up", "emergency"),
+        ("He choked on a grape and coughed it up but he's still choking and going red", "emergency"),
+        ("She choked on a sweet, coughed it out, but now she's breathing really fast and noisy", "emergency"),
+        ("She's having a seizure, what does that look like to you?", "emergency"),
+        ("Is there anything about seizures I should do? She's having one right now on the floor", "emergency"),
+        # A verb's negation does not reach past a comma into the next thing told.
+        ("He isn't eating, vomiting blood since lunch.", "emergency"),
+        ("She isn't drinking, floppy like a rag doll in my arms", "emergency"),
+        # A what-if or a question brought into now by words that point back at it.
+        ("What should I do if she has a seizure? She's having one right now.", "emergency"),
+        ("What happens if he can't breathe? It's happening now.", "emergency"),
+        ("Can JDM cause seizures? I think she's having one now.", "emergency"),
+        ("What should we do if she chokes, is it ok to pat her back? She's doing it now", "emergency"),
+        ("He took a whole strip of her pills. Is an overdose possible from that many?", "emergency"),
+        (
+            "He's been in A&E every day this week with his breathing and now he's worse, should we call an ambulance?",
+            "emergency",
+        ),
         # A rule's words that run on into a later sentence are read where they end.
         ("He's had a calcium lump on his shin since spring. This morning it's red and hot to touch.", "urgent"),
         ("I always dreaded measles. Today there's a case in his class and he's on methotrexate.", "urgent"),
@@ -597,6 +618,25 @@ def test_classes_read_on_the_development_sets(text: str, tier: str) -> None:
         "The form has a box for 'signs of anaphylaxis', what should I write?",
         "For Guides she wants to know which things mean 'dial 999' and which mean 'tell a leader'.",
         "He had a proper meltdown at the park and threw himself to the ground because we had to leave.",
+        # A negation reaches every item of its list of alternatives; "no" after a colon negates
+        # what follows; a choke that cleared by itself is no emergency.
+        "He's never had a faint or a seizure, but can he get his learner's permit with JDM?",
+        "No fever, no rash and no headache or chest pain this week, can we skip the blood test?",
+        "Checked him over this morning: no wheezing, no swollen lips, is it safe to go ahead with his infusion?",
+        "Our daughter choked on her juice laughing at the dog, coughed it straight back up and carried on "
+        "with her pizza. Is a bit of spluttering normal?",
+        # Help feared as a habit; a list drawn up for others; a look or a likelihood asked about.
+        "I don't want to be ringing an ambulance every other week, how do I know when it's serious?",
+        "For the babysitter I've made a short list: trouble breathing, a seizure, blue lips. Anything else?",
+        "And what does choking look like when the swallowing muscles are weak?",
+        "Is a seizure likely if her blood pressure goes up on steroids?",
+        "What if she has a seizure at school? It's fine now, I'm just planning ahead.",
+        "If someone in his class gets chickenpox, what do we do? Nobody has it at the moment, just planning.",
+        # A cue that holds the words themselves ("the night he collapsed") still reaches them.
+        "I'll never forget the night he collapsed, what should his new teacher know about JDM?",
+        "He hasn't had a fever, a seizure or blue lips this week, can we reduce his clinic visits?",
+        "No rash, seizures or fainting since the new dose, when will they lower it?",
+        "Her friend fainted in assembly and she's worried, is there anything about JDM and fainting she should know?",
         # Words that run into a later sentence, set aside where they start (someone else's child).
         "One of the mums in our WhatsApp group said her son's chemist printed daily instead of weekly on his "
         "methotrexate. I checked ours and it says weekly. How common is that?",
