@@ -137,15 +137,18 @@ class TriageGuard(GraphComponent):
 
     def _triage_one(self, message: Message, text: str) -> None:
         assessment = self._triage.assess(text)
-        learned_tier, learned_span = self._learned_tier(text, assessment)
-        logger.debug("Triage %s, learned %s: %s", assessment.tier, learned_tier, [r.id for r in assessment.fired])
-        tiers = {rule.tier for rule in assessment.fired} | {learned_tier}
+        learned = self._learned_tiers(text, assessment)
+        learned_tier = next((tier for tier in TIERS if tier in learned), "none")
+        logger.debug("Triage %s, learned %s: %s", assessment.tier, sorted(learned), [r.id for r in assessment.fired])
+        # Every tier the model found counts, not only its most severe: a crisis told beside an
+        # emergency ("he'd be better off dead. He's locked himself in the bathroom.") gets both replies.
+        tiers = {rule.tier for rule in assessment.fired} | set(learned)
         if CRISIS_INTENT in tiers:
             override_intent(message, CRISIS_INTENT, 1.0)
             if EMERGENCY_INTENT in tiers:  # "she took all her tablets on purpose": both replies
                 _add_care_note(message, EMERGENCY_FIRST)
         elif EMERGENCY_INTENT in tiers:
-            mentions_only = learned_tier != EMERGENCY_INTENT and all(
+            mentions_only = EMERGENCY_INTENT not in learned and all(
                 rule.with_answer for rule in assessment.fired if rule.tier == EMERGENCY_INTENT
             )
             if mentions_only and self._intent(message) in self._answer_after_advice:
@@ -153,10 +156,10 @@ class TriageGuard(GraphComponent):
             else:
                 override_intent(message, EMERGENCY_INTENT, 1.0)
         else:
-            self._answer_with_note(message, text, assessment, (learned_tier, learned_span))
+            self._answer_with_note(message, text, assessment, (learned_tier, learned.get(learned_tier)))
 
-    def _learned_tier(self, text: str, assessment: Assessment) -> Tuple[str, Optional[Tuple[int, int]]]:
-        """The most severe tier the learned model gives a sentence about the child now, and that sentence.
+    def _learned_tiers(self, text: str, assessment: Assessment) -> Dict[str, Tuple[int, int]]:
+        """Each tier the learned model gives a sentence about the child now, with its first such sentence.
 
         A sentence whose danger words the rules all set aside ("she isn't having trouble
         breathing"), that only mentions help (a `with_answer` rule's words, "should we go to
@@ -165,20 +168,20 @@ class TriageGuard(GraphComponent):
         their own rules catch a wrong or double dose.
         """
         if self._learned is None:
-            return "none", None
+            return {}
         vectors, model = self._learned
         judged = self.sentences_for_model(text, assessment)
         if not judged:
-            return "none", None
+            return {}
         sentences = [text[s:e] for _, (s, e) in judged]
         tiers = model.sentence_tiers(
             vectors(sentences), sentences, self._triage.learned_thresholds, self._triage.learned_may_say
         )
-        best: Tuple[str, Optional[Tuple[int, int]]] = ("none", None)
+        found: Dict[str, Tuple[int, int]] = {}
         for (index, span), (tier, _) in zip(judged, tiers, strict=True):
-            if TIERS.index(tier) < TIERS.index(best[0]) and self._triage.sentence_set_aside(text, index, tier) is None:
-                best = (tier, span)
-        return best
+            if tier != "none" and tier not in found and self._triage.sentence_set_aside(text, index, tier) is None:
+                found[tier] = span
+        return found
 
     def sentences_for_model(self, text: str, assessment: Assessment) -> List[Tuple[int, Tuple[int, int]]]:
         """(index, span) of the sentences the learned model may judge; the rest are the rules' or set aside.

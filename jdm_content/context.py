@@ -172,6 +172,8 @@ class Context:
         ):
             return "quoted"
         reason = self._modified(sentence, local, ignore)
+        if reason == "hypothetical" and self._told_now_after_a_question(sentence, local):
+            return None
         if "past" in ignore:
             return None if reason == "past" else reason
         # A scene told as if happening ("It's 2am, she can't lift her head ...") that a later
@@ -336,6 +338,12 @@ class Context:
     def has_figure(self, text: str) -> bool:
         """A figure of speech or look-alike anywhere in the message ("threw a fit", "breathing exercises")."""
         return any(p.search(text) for p in self.figurative)
+
+    def _told_now_after_a_question(self, sentence: str, local: Span) -> bool:
+        """The words' own clause tells now, with no what-if of its own: "I'm asking if she'll be
+        ok, she's having a seizure right now" (a cue's reach runs on past the comma)."""
+        cues = self._cue_categories(_clause(sentence, local))
+        return NOW in cues and "HYPOTHETICAL" not in cues
 
     def _speaks_of_now(self, sentence: str) -> bool:
         return any(p.search(sentence) for p in self.present)

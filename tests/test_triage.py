@@ -506,6 +506,21 @@ def test_context_classes_found_in_round_four(text: str, tier: str) -> None:
         ("She choked on a sweet, coughed it out, but now she's breathing really fast and noisy", "emergency"),
         ("She's having a seizure, what does that look like to you?", "emergency"),
         ("Is there anything about seizures I should do? She's having one right now on the floor", "emergency"),
+        # Round 9 (the eleventh set): tablets found missing, a head that won't come off the pillow,
+        # sitting up lost, a fit minutes ago with a dozy child, a cut that spurts, another jab given,
+        # a crisis told as "don't think I want to be alive", a hosepipe in the boot, a question
+        # followed by a danger told now in its own clause.
+        ("The 2 year old had her brother's pill box and now five of his pred tablets are missing", "emergency"),
+        ("since tea he cant lift his head up off the pillow", "emergency"),
+        ("He's lost the ability to sit up by himself this afternoon", "emergency"),
+        ("She had a fit about five minutes ago and she's still really dozy", "emergency"),
+        ("He fell on the glass and his hand is spurting blood", "emergency"),
+        ("I forgot I'd done it and gave him another methotrexate jab tonight", "emergency"),
+        ("Honestly I don't think I want to be alive any more", "crisis"),
+        ("My son says we'd all be better off if he was dead", "crisis"),
+        ("I sat in the car for an hour with the hosepipe in the boot", "crisis"),
+        ("I'm asking if she'll be ok, she's having a seizure right now", "emergency"),
+        ("Her finger ulcer was healing but over the last two days the finger has gone red, hot and puffy", "urgent"),
         # A verb's negation does not reach past a comma into the next thing told.
         ("He isn't eating, vomiting blood since lunch.", "emergency"),
         ("She isn't drinking, floppy like a rag doll in my arms", "emergency"),
@@ -632,6 +647,18 @@ def test_classes_read_on_the_development_sets(text: str, tier: str) -> None:
         "Is a seizure likely if her blood pressure goes up on steroids?",
         "What if she has a seizure at school? It's fine now, I'm just planning ahead.",
         "If someone in his class gets chickenpox, what do we do? Nobody has it at the moment, just planning.",
+        # Round 9: food eaten up; the next dose of an everyday medicine; people in general, a post
+        # online, a programme; a sign said never to have come; a child's question about her future;
+        # worry "to death".
+        "He's on pred and he ate all his dinner tonight, is a big appetite normal?",
+        "I gave him another dose of Calpol at bedtime for his sore knee, is that ok with methotrexate?",
+        "In the old days children who couldn't breathe were put in iron lungs, is JDM like that?",
+        "Someone posted in the group that her son stopped breathing on his infusion, is that common?",
+        "I watched a documentary where someone with myositis collapsed, could that happen to my son?",
+        "She keeps asking if she'll have a seizure like her cousin, what do I say?",
+        "My mum says I'll worry myself to death over her tablets, how do other parents cope?",
+        "I checked and the blister pack has exactly one week's tablets gone, as it should. Phew.",
+        "If he fainted and came round straight away, would she still need to call an ambulance?",
         # A cue that holds the words themselves ("the night he collapsed") still reaches them.
         "I'll never forget the night he collapsed, what should his new teacher know about JDM?",
         "He hasn't had a fever, a seizure or blue lips this week, can we reduce his clinic visits?",

@@ -63,6 +63,17 @@ def test_a_danger_no_rule_lists_gets_its_tier_from_the_model(guard: TriageGuard,
     assert reply_intent(guard, text) == tier
 
 
+def test_a_crisis_the_model_finds_beside_an_emergency_gets_both_replies(guard: TriageGuard) -> None:
+    """The model's most severe tier is emergency here; its crisis must not be lost behind it."""
+    text = "My son keeps telling us he's a burden and we'd all be happier. He's locked himself in the bathroom."
+    triage = load_triage()
+    assert triage.assess(triage.correct_typos(text)).tier == "none", "a rule lists it: choose another example"
+    message = Message(data={"text": text, "intent": {"name": "faq", "confidence": 0.8}, "entities": []})
+    guard.process([message])
+    assert message.get("intent")["name"] == "crisis"
+    assert [e["value"] for e in message.get("entities") if e["entity"] == "care_note"] == ["emergency"]
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -74,6 +85,9 @@ def test_a_danger_no_rule_lists_gets_its_tier_from_the_model(guard: TriageGuard,
         # A sentence that tells what is fine.
         "Nothing urgent, she's not in pain, her breathing is fine and her strength is good. Can she go "
         "swimming this summer?",
+        # A sign said never to have come; a graze that stopped as soon as it was pressed.
+        "He's never actually thrown up, he just says his tummy feels yuck and he's off his breakfast.",
+        "She scraped her leg on the wall. It bled a bit, stopped as soon as I pressed on it, and she's fine.",
         # A "but" that leads up to the all-clear, not away from it.
         "He grazed his elbow on the trampoline, but it stopped bleeding after a minute. Can he go to football?",
     ],
