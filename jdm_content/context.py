@@ -15,6 +15,8 @@ killing me" all hold danger words; none describes a child in danger now.
   its later sentences in the past until one speaks of now ("now", "today",
   "she can't ...").
 - Figurative phrases ("choking back tears") must overlap the danger words.
+- Words in quotation marks that name a term ("which signs mean 'ring 999'")
+  are a mention (jdm_content/quotes.py finds them).
 
 It runs only for messages in which a rule already matched, so a message with
 no danger words costs nothing here.
@@ -34,6 +36,7 @@ from medspacy.context import ConText, ConTextRule
 from spacy.language import Language
 
 from jdm_content.files import DataFileError
+from jdm_content.quotes import Quotes
 
 # Words of now end the reach of a past, negated or what-if cue, not of someone else's: the
 # other person is in the present too ("a mum whose daughter is in PICU right now and can't breathe").
@@ -94,7 +97,7 @@ class Context:
     all_clear: Sequence[Pattern[str]] = ()
     contrast: Sequence[Pattern[str]] = ()
     looks_back: Sequence[Pattern[str]] = ()
-    quoted: Sequence[Pattern[str]] = ()
+    quoted: Quotes = Quotes(frozenset(), frozenset(), re.compile(r"(?!)"))
     now_by_reference: Sequence[Pattern[str]] = ()
     _cues: Dict[str, FrozenSet[str]] = field(default_factory=dict, compare=False, repr=False)
 
@@ -137,7 +140,7 @@ class Context:
             compiled("all_clear"),
             compiled("contrast"),
             compiled("looks_back"),
-            compiled("quoted"),
+            Quotes.from_data(data.get("quoted"), f"{where}.quoted"),
             compiled("now_by_reference"),
         )
 
@@ -163,13 +166,11 @@ class Context:
             return first if first is not None else self.why_not(text, _last_words(text, match, end), not_when, ignore)
         local = (match[0] - start, min(match[1], end) - start)
         sentence = _without_asides(text[start:end], local)
-        if any(_overlaps(m.span(), local) for p in self.figurative for m in p.finditer(sentence)):
+        if _any_overlaps(self.figurative, sentence, local):
             return "figurative"
-        if any(_overlaps(m.span(), local) for p in not_when for m in p.finditer(sentence)):
+        if _any_overlaps(not_when, sentence, local):
             return "look-alike"
-        if "quoted" not in ignore and any(
-            m.start() <= local[0] and local[1] <= m.end() for p in self.quoted for m in p.finditer(sentence)
-        ):
+        if "quoted" not in ignore and any(s <= local[0] and local[1] <= e for s, e in self.quoted.spans(sentence)):
             return "quoted"
         reason = self._modified(sentence, local, ignore)
         if reason == "hypothetical" and self._told_now_after_a_question(sentence, local):
@@ -475,6 +476,11 @@ def _last_words(text: str, match: Span, after: int, words: int = LAST_WORDS) -> 
     begin = max(after, match[0])
     starts = [m.start() for m in re.finditer(r"\S+", text[begin : match[1]])] or [0]
     return (begin + starts[-min(words, len(starts))], match[1])
+
+
+def _any_overlaps(patterns: Sequence[Pattern[str]], sentence: str, local: Span) -> bool:
+    """One of the patterns matches words that share a character with `local`."""
+    return any(_overlaps(m.span(), local) for p in patterns for m in p.finditer(sentence))
 
 
 def _overlaps(a: Span, b: Span) -> bool:

@@ -373,6 +373,11 @@ def edited(change: Any) -> Dict[str, Any]:
             "story_medicine.needs_its_names: combined is no child_medicine entry",
         ),
         (lambda d: d["story_medicine"].update(vague_words="what how"), "story_medicine.vague_words: expected a list"),
+        (
+            lambda d: d["context"].update(quoted=["'[^']+'"]),
+            "context.quoted: expected a mapping with lists said_by, describes, own_words",
+        ),
+        (lambda d: d["context"]["quoted"].update(said_by="said says"), "context.quoted.said_by: expected a list"),
     ],
 )
 def test_a_broken_triage_file_gives_a_clear_error(change: Any, message: str) -> None:
@@ -520,6 +525,10 @@ def test_context_classes_found_in_round_four(text: str, tier: str) -> None:
         ("My son says we'd all be better off if he was dead", "crisis"),
         ("I sat in the car for an hour with the hosepipe in the boot", "crisis"),
         ("I'm asking if she'll be ok, she's having a seizure right now", "emergency"),
+        # Quoted, but said or told of the child: still told.
+        ("She keeps crying 'can't breathe' and clutching her chest", "emergency"),
+        ("He's 'very hard to wake' this morning, like the leaflet says", "emergency"),
+        ("she screamed 'I can't swallow' and she's drooling", "emergency"),
         ("Her finger ulcer was healing but over the last two days the finger has gone red, hot and puffy", "urgent"),
         # A verb's negation does not reach past a comma into the next thing told.
         ("He isn't eating, vomiting blood since lunch.", "emergency"),
@@ -631,6 +640,7 @@ def test_classes_read_on_the_development_sets(text: str, tier: str) -> None:
         "The ambulance ride when she was first diagnosed still gives me nightmares, and that was 2019.",
         # Words named in quotation marks, not told; a tantrum on the floor.
         "The form has a box for 'signs of anaphylaxis', what should I write?",
+        "Is this 'allergic reaction' rash on the leaflet the same as a JDM rash?",
         "For Guides she wants to know which things mean 'dial 999' and which mean 'tell a leader'.",
         "He had a proper meltdown at the park and threw himself to the ground because we had to leave.",
         # A negation reaches every item of its list of alternatives; "no" after a colon negates
