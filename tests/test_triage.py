@@ -527,6 +527,7 @@ def test_context_classes_found_in_round_four(text: str, tier: str) -> None:
         ("I'm asking if she'll be ok, she's having a seizure right now", "emergency"),
         # Quoted, but said or told of the child: still told.
         ("She keeps crying 'can't breathe' and clutching her chest", "emergency"),
+        ("She's got things like chest pain and blue lips right now, what do I do?", "emergency"),
         ("He's 'very hard to wake' this morning, like the leaflet says", "emergency"),
         ("she screamed 'I can't swallow' and she's drooling", "emergency"),
         ("Her finger ulcer was healing but over the last two days the finger has gone red, hot and puffy", "urgent"),
@@ -668,6 +669,7 @@ def test_classes_read_on_the_development_sets(text: str, tier: str) -> None:
         "She keeps asking if she'll have a seizure like her cousin, what do I say?",
         "My mum says I'll worry myself to death over her tablets, how do other parents cope?",
         "I checked and the blister pack has exactly one week's tablets gone, as it should. Phew.",
+        "For the fridge sheet: things like fever, trouble swallowing, chest pain, fainting, where does each one go?",
         "If he fainted and came round straight away, would she still need to call an ambulance?",
         # A cue that holds the words themselves ("the night he collapsed") still reaches them.
         "I'll never forget the night he collapsed, what should his new teacher know about JDM?",
