@@ -398,8 +398,9 @@ def _by_direction(value: Any, default: str, where: str) -> Tuple[Optional[int], 
     raise DataFileError(f"{where}: expected a list of patterns, or lists under {', '.join(DIRECTIONS)}")
 
 
-_CLAUSE_BREAK = re.compile(r"[,;:()]|\s[-–—]\s")
-_CLAUSE_OR_AND = re.compile(r"[,;:()]|\s[-–—]\s|\sand\s")
+# "couldn't swallow when he was diagnosed but he's eating pizza now": "but" parts two clauses.
+_CLAUSE_BREAK = re.compile(r"[,;:()]|\s[-–—]\s|\s(?:but|although|though|whereas)\s", re.IGNORECASE)
+_CLAUSE_OR_AND = re.compile(r"[,;:()]|\s[-–—]\s|\s(?:but|although|though|whereas|and)\s", re.IGNORECASE)
 
 
 def _clause(sentence: str, local: Span, breaks: Pattern[str] = _CLAUSE_BREAK) -> str:

@@ -31,8 +31,8 @@ RULE_TIERS = TIERS[:-1]
 CONTEXT_REASONS = (*REASONS.values(), "quoted")
 # What-ifs and what the child told others still count as talk of self-harm.
 CRISIS_STILL_COUNTS = ("hypothetical", "someone else", "all clear")
-# Asked about, not told: a later "she's having one now" brings such words back to now.
-ASKED_NOT_TOLD = ("hypothetical", "general question")
+# Asked about or told as past: a later "she's having one now" brings such words back to now.
+BROUGHT_TO_NOW = ("hypothetical", "general question", "past")
 _TERM = re.compile(r"\{([A-Za-z_]+)\}")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 # A sentence's clauses, split at a comma or at "or"/"and" that starts a new question.
@@ -416,7 +416,7 @@ class Triage:
         reason = self.context.why_not(text, match.span(), rule.not_when, rule.ignore_context)
         if reason is None and self._is_general_question(text, match):
             reason = "general question"
-        if reason in ASKED_NOT_TOLD and self.context.brought_to_now(text, match.span()):
+        if reason in BROUGHT_TO_NOW and self.context.brought_to_now(text, match.span()):
             reason = None  # "What do I do if she has a seizure? She's having one now."
         if reason is None and rule.with_answer and self.context.told_in_past(text, match.span()):
             reason = "past"  # help that already came ("the ambulance came and took him") is no call for it now

@@ -531,6 +531,17 @@ def test_context_classes_found_in_round_four(text: str, tier: str) -> None:
         ("He's 'very hard to wake' this morning, like the leaflet says", "emergency"),
         ("she screamed 'I can't swallow' and she's drooling", "emergency"),
         ("Her finger ulcer was healing but over the last two days the finger has gone red, hot and puffy", "urgent"),
+        # Round 10 (the twelfth set): "ever" after a superlative is no what-if; any multiple of a dose;
+        # days in a row of a weekly medicine; a belly that feels hard; a crisis told "lately" or
+        # "I keep thinking" beside words of the past.
+        ("His tummy pain is the worst he's ever had and his belly is rigid", "emergency"),
+        ("I've just realised I gave him three times his usual methotrexate dose this morning", "emergency"),
+        ("The dosette box had her methotrexate in every day instead of only on Mondays", "emergency"),
+        ("She's curled in a ball crying with pain and her belly feels hard", "emergency"),
+        ("The tent collapsed on him in the wind and now he can't breathe properly", "emergency"),
+        ("He had a seizure last year but now he's having one again on the kitchen floor", "emergency"),
+        ("Last month was awful, and lately I've been thinking they'd all be better off if I wasn't here", "crisis"),
+        ("I keep thinking about driving into a tree on the way home from the hospital", "crisis"),
         # A verb's negation does not reach past a comma into the next thing told.
         ("He isn't eating, vomiting blood since lunch.", "emergency"),
         ("She isn't drinking, floppy like a rag doll in my arms", "emergency"),
@@ -670,6 +681,18 @@ def test_classes_read_on_the_development_sets(text: str, tier: str) -> None:
         "My mum says I'll worry myself to death over her tablets, how do other parents cope?",
         "I checked and the blister pack has exactly one week's tablets gone, as it should. Phew.",
         "For the fridge sheet: things like fever, trouble swallowing, chest pain, fainting, where does each one go?",
+        "Two years ago I kept thinking she'd stop breathing in her sleep. She's 10 now and sleeps fine, any tips for camp?",
+        # Round 10: things that collapse, colour put on, readings taken, figures of speech, a
+        # teammate, a past danger parted from a "now" by "but".
+        "We were taking the old treehouse down and it collapsed before we'd even started. Can she help in the garden?",
+        "She painted her lips blue for her mermaid costume, is face paint ok on steroid skin?",
+        "I took her temperature four times tonight out of nerves, 36.9 every time. Am I overdoing it?",
+        "You'd have thought the pharmacist was trying to poison him, the fuss he made about the new liquid.",
+        "My son said he'd 'kill' me if I told his friends about his injections.",
+        "A teammate of his collapsed at rugby last week and he's fine now. Should my son warm up longer?",
+        "My dad takes methotrexate for his psoriasis and last month he took it two days in a row. He's fine now.",
+        "She couldn't swallow when she was diagnosed last year but she eats everything now. When can we stop the checks?",
+        "It was the worst tummy ache she'd ever had when she was diagnosed in 2021, and she's fine now.",
         "If he fainted and came round straight away, would she still need to call an ambulance?",
         # A cue that holds the words themselves ("the night he collapsed") still reaches them.
         "I'll never forget the night he collapsed, what should his new teacher know about JDM?",
