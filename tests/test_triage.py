@@ -681,7 +681,7 @@ def test_classes_read_on_the_development_sets(text: str, tier: str) -> None:
         "My mum says I'll worry myself to death over her tablets, how do other parents cope?",
         "I checked and the blister pack has exactly one week's tablets gone, as it should. Phew.",
         "For the fridge sheet: things like fever, trouble swallowing, chest pain, fainting, where does each one go?",
-        "Two years ago I kept thinking she'd stop breathing in her sleep. She's 10 now and sleeps fine, any tips for camp?",
+        "Two years ago I kept thinking she'd stop breathing in her sleep. She's 10 now and sleeps fine.",
         # Round 10: things that collapse, colour put on, readings taken, figures of speech, a
         # teammate, a past danger parted from a "now" by "but".
         "We were taking the old treehouse down and it collapsed before we'd even started. Can she help in the garden?",
@@ -691,7 +691,7 @@ def test_classes_read_on_the_development_sets(text: str, tier: str) -> None:
         "My son said he'd 'kill' me if I told his friends about his injections.",
         "A teammate of his collapsed at rugby last week and he's fine now. Should my son warm up longer?",
         "My dad takes methotrexate for his psoriasis and last month he took it two days in a row. He's fine now.",
-        "She couldn't swallow when she was diagnosed last year but she eats everything now. When can we stop the checks?",
+        "She couldn't swallow when she was diagnosed last year but she eats everything now. When do checks stop?",
         "It was the worst tummy ache she'd ever had when she was diagnosed in 2021, and she's fine now.",
         "If he fainted and came round straight away, would she still need to call an ambulance?",
         # A cue that holds the words themselves ("the night he collapsed") still reaches them.
