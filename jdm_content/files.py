@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, List
 
 import yaml
 
@@ -43,4 +43,11 @@ def require(record: dict, field: str, where: str) -> Any:
     value = record.get(field)
     if value in (None, "", [], {}):
         raise DataFileError(f"{where}: missing required field '{field}'")
+    return value
+
+
+def string_list(value: Any, where: str) -> List[str]:
+    """A data file's list of texts, or a clear error naming where it is."""
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise DataFileError(f"{where}: expected a list of non-empty texts")
     return value

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, FrozenSet, List, Pattern, Tuple
 
-from jdm_content.files import DataFileError
+from jdm_content.files import DataFileError, string_list
 
 Span = Tuple[int, int]
 MAX_QUOTE = 60  # characters: longer "quotes" are stray apostrophes ("'tis ... can't")
@@ -69,6 +69,4 @@ class Quotes:
 
 
 def _word_list(value: Any, where: str) -> List[str]:
-    if not isinstance(value, list) or not all(isinstance(word, str) and word.strip() for word in value):
-        raise DataFileError(f"{where}: expected a list of words")
-    return [word.strip().lower().replace("’", "'") for word in value]
+    return [word.strip().lower().replace("’", "'") for word in string_list(value, where)]

@@ -19,7 +19,7 @@ from typing import Any, Dict, FrozenSet, List, Optional, Pattern, Sequence, Set,
 from rapidfuzz import fuzz, process
 
 from jdm_content.context import REASONS, Context
-from jdm_content.files import PROJECT_ROOT, DataFileError, data_dir, load_yaml, require
+from jdm_content.files import PROJECT_ROOT, DataFileError, data_dir, load_yaml, require, string_list
 
 TRIAGE_FILE = "safety/triage.yml"
 # The entity by which the NLU step tells the action server which tier's advice goes first.
@@ -103,12 +103,6 @@ def _table_words(data: Dict[str, Any]) -> Tuple[Set[str], Set[str]]:
 
 _ESCAPE = re.compile(r"\\[a-z]")
 _TABLE_WORD = re.compile(r"(?<![a-z])[a-z]+(?![a-z])")
-
-
-def _string_list(value: Any, where: str) -> List[str]:
-    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
-        raise DataFileError(f"{where}: expected a list of non-empty texts")
-    return value
 
 
 @dataclass(frozen=True)
@@ -238,7 +232,7 @@ class Triage:
         return {
             tier: [
                 self._pattern(regex, f"{where}.{tier}[{i}]")
-                for i, regex in enumerate(_string_list(patterns, f"{where}.{tier}"))
+                for i, regex in enumerate(string_list(patterns, f"{where}.{tier}"))
             ]
             for tier, patterns in by_tier.items()
         }
@@ -248,16 +242,16 @@ class Triage:
         if not isinstance(entry, dict):
             raise DataFileError(f"{where}: expected implied_asking, needs_its_names and vague_words")
         self.implied_asking = self._pattern(str(entry.get("implied_asking") or "(?!)"), f"{where}.implied_asking")
-        vague = _string_list(entry.get("vague_words", []), f"{where}.vague_words")
+        vague = string_list(entry.get("vague_words", []), f"{where}.vague_words")
         self.vague_words = frozenset(word.lower() for word in vague)
-        self.needs_its_names = frozenset(_string_list(entry.get("needs_its_names", []), f"{where}.needs_its_names"))
+        self.needs_its_names = frozenset(string_list(entry.get("needs_its_names", []), f"{where}.needs_its_names"))
         unknown = self.needs_its_names - {rule.id for rule in self.child_medicine}
         if unknown:
             raise DataFileError(f"{where}.needs_its_names: {', '.join(sorted(unknown))} is no child_medicine entry")
 
     def _pattern_list(self, data: Dict[str, Any], key: str) -> List[Pattern[str]]:
         where = f"{self._source}: {key}"
-        return [self._pattern(regex, f"{where}[{i}]") for i, regex in enumerate(_string_list(data.get(key, []), where))]
+        return [self._pattern(regex, f"{where}[{i}]") for i, regex in enumerate(string_list(data.get(key, []), where))]
 
     def explained_by_care_team(self, text: str) -> bool:
         """The care team already told the family what they describe is expected ("the nurse said
@@ -276,7 +270,7 @@ class Triage:
     def _words(self, data: Dict[str, Any], key: str, source: str) -> List[Pattern[str]]:
         return [
             _compile(_phrase_regex(word), f"{source}: {key}")
-            for word in _string_list(data.get(key, []), f"{source}: {key}")
+            for word in string_list(data.get(key, []), f"{source}: {key}")
         ]
 
     def _parse_terms(self, terms: Any) -> Dict[str, str]:
@@ -284,7 +278,7 @@ class Triage:
             raise DataFileError(f"{self._source}: terms: expected a mapping of name -> list of spellings")
         return {
             name: "(?:"
-            + "|".join(_phrase_regex(s) for s in _string_list(spellings, f"{self._source}: terms.{name}"))
+            + "|".join(_phrase_regex(s) for s in string_list(spellings, f"{self._source}: terms.{name}"))
             + ")"
             for name, spellings in terms.items()
         }
@@ -292,7 +286,7 @@ class Triage:
     def _parse_typo_tolerant(self, words: Any) -> Set[str]:
         """The listed words; with none listed, no word is corrected."""
         where = f"{self._source}: typo_tolerant"
-        targets = {word.lower() for word in _string_list(words, where)} if words else set()
+        targets = {word.lower() for word in string_list(words, where)} if words else set()
         for word in targets:
             if not word.isalpha() or len(word) < MIN_TYPO_LENGTH:
                 raise DataFileError(f"{where}: {word!r} must be one word of {MIN_TYPO_LENGTH} letters or more")
@@ -333,7 +327,7 @@ class Triage:
         tier = str(entry.get("tier", "none"))
         if tier not in tiers:
             raise DataFileError(f"{here}: tier must be one of {', '.join(tiers)}, not {tier!r}")
-        phrases = _string_list(entry.get("phrases", []), f"{here}: phrases")
+        phrases = string_list(entry.get("phrases", []), f"{here}: phrases")
         if not phrases and not entry.get("patterns"):
             raise DataFileError(f"{here}: needs 'phrases' or 'patterns'")
         with_answer = entry.get("with_answer", False)
@@ -350,17 +344,17 @@ class Triage:
             self._patterns(entry, "also_needs", here),
             self._patterns(entry, "not_when", here),
             with_answer,
-            tuple(_string_list(examples.get("fires", []), f"{here}: examples.fires")),
-            tuple(_string_list(examples.get("quiet", []), f"{here}: examples.quiet")),
+            tuple(string_list(examples.get("fires", []), f"{here}: examples.fires")),
+            tuple(string_list(examples.get("quiet", []), f"{here}: examples.quiet")),
             self._ignored_context(entry, here),
         )
 
     def _patterns(self, entry: Dict[str, Any], key: str, here: str) -> List[Pattern[str]]:
-        return [self._pattern(r, f"{here}: {key}") for r in _string_list(entry.get(key, []), f"{here}: {key}")]
+        return [self._pattern(r, f"{here}: {key}") for r in string_list(entry.get(key, []), f"{here}: {key}")]
 
     @staticmethod
     def _ignored_context(entry: Dict[str, Any], where: str) -> Tuple[str, ...]:
-        ignored = tuple(_string_list(entry.get("ignore_context", []), f"{where}: ignore_context"))
+        ignored = tuple(string_list(entry.get("ignore_context", []), f"{where}: ignore_context"))
         for reason in ignored:
             if reason not in CONTEXT_REASONS:
                 raise DataFileError(f"{where}: ignore_context: {reason!r} is not one of {', '.join(CONTEXT_REASONS)}")
