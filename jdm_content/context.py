@@ -66,6 +66,8 @@ REASONS = {
 DIRECTIONS = {"forward": "FORWARD", "backward": "BACKWARD", "either": "BIDIRECTIONAL"}
 Span = Tuple[int, int]
 CUE_CACHE = 2048  # sentences
+OPENING_WORDS = 4  # the first sentence this long opens the message ("Hi!" does not)
+SUBJECT_WORDS = 3  # someone else named in the opening's first words is whom the message is about
 LAST_WORDS = 3  # of a rule's words that run on into a later sentence: the state they tell ("red and hot")
 
 
@@ -99,6 +101,7 @@ class Context:
     looks_back: Sequence[Pattern[str]] = ()
     quoted: Quotes = Quotes(frozenset(), frozenset(), re.compile(r"(?!)"))
     now_by_reference: Sequence[Pattern[str]] = ()
+    in_our_care: Sequence[Pattern[str]] = ()
     _cues: Dict[str, FrozenSet[str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -142,6 +145,7 @@ class Context:
             compiled("looks_back"),
             Quotes.from_data(data.get("quoted"), f"{where}.quoted"),
             compiled("now_by_reference"),
+            compiled("in_our_care"),
         )
 
     def sentences(self, text: str) -> List[Span]:
@@ -173,6 +177,8 @@ class Context:
         if "quoted" not in ignore and any(s <= local[0] and local[1] <= e for s, e in self.quoted.spans(sentence)):
             return "quoted"
         reason = self._modified(sentence, local, ignore)
+        if reason is None and "someone else" not in ignore:
+            reason = "someone else" if self._goes_on_about_someone_else(text, sentences, index, local[1]) else None
         if reason == "hypothetical" and self._told_now_after_a_question(sentence, local):
             return None
         if "past" in ignore:
@@ -224,9 +230,54 @@ class Context:
         )
 
     def _told_in_past(self, sentence: str, local: Span) -> bool:
-        return self._has_form(self.past_forms, sentence, local, after=2) and not (
-            self._has_form(self.present_forms, sentence, local) or self._speaks_of_now(sentence)
+        if self._has_form(self.present_forms, sentence, local) or self._speaks_of_now(sentence):
+            return False
+        if self._has_form(self.past_forms, sentence, local, after=2):
+            return True
+        # Words in a sentence's opening with no verb of their own take its tense: "Throat
+        # swelling, the lot, and the nurses were onto it in seconds."
+        forms = [*self.past_forms, *self.present_forms]
+        return not any(p.search(sentence[: local[0]]) for p in forms) and (
+            not self._has_form(forms, sentence, local)
+            and any(p.search(sentence) for p in self.past_forms)
+            and not any(p.search(sentence) for p in self.present_forms)
         )
+
+    def _goes_on_about_someone_else(self, text: str, sentences: List[Span], index: int, upto: int) -> bool:
+        """The message opens about someone else ("My sister's little boy has just been diagnosed
+        ...") and goes on about them by "he" or "she" ("She says he can't lift his head").
+
+        Not once the family's own child, the writer ("I can't breathe") or someone in their care
+        ("my nephew is staying with us") comes in, nor when "she" cannot be him.
+        """
+        start = sentences[index][0]
+        before = text[start : start + upto]
+        pronoun = _THIRD_PERSON.search(before)
+        if pronoun is None or _FIRST_PERSON.search(before) or OWN_CHILD in self._cue_categories(before):
+            return False
+        long_enough = [i for i, (s, e) in enumerate(sentences[:index]) if len(text[s:e].split()) >= OPENING_WORDS]
+        opening = long_enough[0] if long_enough else None
+        if opening is None:
+            return False
+        for s, e in sentences[opening:index]:
+            if any(p.search(text[s:e]) for p in self.in_our_care) or OWN_CHILD in self._cue_categories(text[s:e]):
+                return False
+        first = text[sentences[opening][0] : sentences[opening][1]]
+        subject_ends = sum(len(word) + 1 for word in first.split()[:SUBJECT_WORDS])
+        cues = self._cues_in(first)
+        if any(category == OWN_CHILD for category, _, _ in cues):
+            return False  # "we're a family in Dublin, our son Oisin is 6": he is theirs
+        at, who = next(((at, words) for category, at, words in cues if category == "FAMILY"), (len(first), ""))
+        return at < subject_ends and not _FIRST_PERSON.search(first[:at]) and _same_gender(pronoun.group(0), who)
+
+    def _cues_in(self, sentence: str) -> List[Tuple[str, int, str]]:
+        """Each cue in the sentence: its ConText category, where it starts and its words."""
+        doc = self._context(_sentence_doc(self.nlp, sentence))
+        cues = []
+        for modifier in doc._.context_graph.modifiers:
+            words = doc[modifier.modifier_span[0] : modifier.modifier_span[1]]
+            cues.append((modifier.category, words.start_char, words.text))
+        return sorted(cues, key=lambda cue: cue[1])
 
     def _modified(self, sentence: str, local: Span, ignore: Sequence[str]) -> Optional[str]:
         categories = self._categories(sentence, local)
@@ -309,13 +360,14 @@ class Context:
         else", "all clear").
 
         Past: a past cue, or a past story it belongs to. Hypothetical: a what-if cue
-        ("in case she ever ..."). Someone else: "a mum in one of the groups said ...".
+        ("in case she ever ..."). Someone else: "a mum in one of the groups said ...", or
+        "she" going on about her in a later sentence.
         All clear: it tells what is fine ("breathing fine, no pain"), with no "but" after.
         Past and hypothetical only where no word in it speaks of now.
         """
         sentence = text[sentences[index][0] : sentences[index][1]]
         cues = self._cue_categories(sentence)
-        if "FAMILY" in cues:
+        if "FAMILY" in cues or self._goes_on_about_someone_else(text, sentences, index, len(sentence)):
             return "someone else"
         if self.says_unturned(self.all_clear, sentence):
             return "all clear"
@@ -459,15 +511,39 @@ def _list_head(sentence: str, words: Span) -> int:
 
 
 _ASIDE = re.compile(r"\([^()]*\)")
+# Who a sentence's danger words are about, before them: "she says he can't lift his head".
+_THIRD_PERSON = re.compile(r"(?<!\w)(he|she|they|he's|she's|they're|his|her|their|him|them)(?!\w)", re.IGNORECASE)
+_MALE = re.compile(
+    r"(?<!\w)(he|he's|his|him|son|boy|lad|nephew|brother|husband|dad|father|man|grandson|uncle|grandad|grandpa|bloke|guy|chap|fella|stepson|godson)(?!\w)",
+    re.IGNORECASE,
+)
+_FEMALE = re.compile(
+    r"(?<!\w)(she|she's|her|daughter|girl|lass|niece|sister|wife|mum|mom|mother|woman|lady|granddaughter|aunt|nan|gran|granny|grandma|stepdaughter|goddaughter)(?!\w)",
+    re.IGNORECASE,
+)
+_FIRST_PERSON = re.compile(r"(?<!\w)(i|i'm|im|i've|me|my|we|we're|our|us)(?!\w)", re.IGNORECASE)
 _DEFINITE_BEFORE = re.compile(r"(?<!\w)(the|that|this)\s+((old|first|earlier|same|previous|one)\s+)?$", re.IGNORECASE)
+
+
+def _same_gender(pronoun: str, who: str) -> bool:
+    """ "she" may be the person these words name unless they name only a man or a boy, and the
+    other way round; "they" may be anyone."""
+    if _FEMALE.fullmatch(pronoun):
+        return bool(_FEMALE.search(who)) or not _MALE.search(who)
+    if _MALE.fullmatch(pronoun):
+        return bool(_MALE.search(who)) or not _FEMALE.search(who)
+    return True
 
 
 def _without_asides(sentence: str, keep: Span) -> str:
     """The sentence with its brackets blanked ("(she was 5, she's 12 now)" tells no time of the
-    danger), except one holding the words themselves; offsets stay the same."""
+    danger), except one holding the words themselves or right after them, which is about them
+    ("chest pain (none)"); offsets stay the same."""
 
     def blank(match: re.Match) -> str:
-        return match.group(0) if _overlaps(match.span(), keep) else " " * len(match.group(0))
+        right_after = match.start() >= keep[1] and not sentence[keep[1] : match.start()].strip()
+        about_them = _overlaps(match.span(), keep) or right_after
+        return match.group(0) if about_them else " " * len(match.group(0))
 
     return _ASIDE.sub(blank, sentence)
 

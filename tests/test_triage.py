@@ -711,6 +711,53 @@ def test_calm_messages_read_on_the_development_sets(text: str) -> None:
     assert tier_of(text) not in ALARMS
 
 
+# Round 10 (twelfth set): classes of false alarm, each with a child-now counter-test.
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A checklist answered in brackets.
+        "At the clinic they went through the list: seizures (none), fainting (never), chest pain (none). What else?",
+        # A "no" typed twice still negates.
+        "no no fever and no stiff neck, she's just tired after the IVIG, can she go swimming?",
+        # A season, a tournament or a camp as past.
+        "A teammate's dad told me his boy collapsed during a tournament last season and he's fine now. Heart checks?",
+        # A message that opens about someone else's child and goes on about them by "she".
+        "My neighbour's granddaughter was just diagnosed with JDM in Cork. She's only three. Her mum says she "
+        "can't climb the stairs or get off the floor yet. What would help that family most?",
+        # Signs in a verbless opening take the tense of a past story.
+        "Back in 2019 she had a reaction to her infusion. Lips swelling, wheezing, and the nurses gave her "
+        "adrenaline at once. Should school keep an EpiPen?",
+        # A tooth out, a burst of blood.
+        "His tooth fell out in his sandwich and there was blood everywhere for a minute. Is that ok on methotrexate?",
+        # Children in general.
+        "Kids everywhere moan that they can't walk another step at the zoo. How do I tell that from JDM weakness?",
+    ],
+)
+def test_calm_classes_of_round_ten(text: str) -> None:
+    assert tier_of(text) not in ALARMS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The nurse's checklist tonight: chest pain (yes), fainting (no). She's grey and sweaty.",
+        "no no, she has a fever and a stiff neck and she's floppy",
+        "He collapsed during the match last season and again just now, he won't wake up.",
+        # "She" after someone else who is in the family's care, or who cannot be her, or after their own child.
+        "My nephew is staying with us this week. He can't breathe and his lips are going blue.",
+        "My sister's little girl is with us for the weekend. She's having a seizure on the sofa.",
+        "I'm babysitting my friend's daughter today. She can't swallow her spit and she's drooling.",
+        "My friend's son has JDM too. Anyway, she's collapsed on the kitchen floor and won't wake up.",
+        "Hello, we're a family in Leeds, our daughter is 8. She's been vomiting and the last lot was bright red.",
+        "Back in 2019 she had a reaction to her infusion. Lips swelling again now and she's wheezing.",
+        "He lost a baby tooth and it's still bleeding heavily after 40 minutes.",
+        "My kids' lips are going purple and they can't breathe.",
+    ],
+)
+def test_the_child_now_still_gets_the_emergency_reply_in_round_tens_classes(text: str) -> None:
+    assert tier_of(text) == "emergency"
+
+
 # A story's medicine words beside a general question (issue 22: stories written by others).
 @pytest.mark.parametrize(
     "text",
