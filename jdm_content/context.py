@@ -102,7 +102,7 @@ class Context:
     quoted: Quotes = Quotes(frozenset(), frozenset(), re.compile(r"(?!)"))
     now_by_reference: Sequence[Pattern[str]] = ()
     in_our_care: Sequence[Pattern[str]] = ()
-    _cues: Dict[str, FrozenSet[str]] = field(default_factory=dict, compare=False, repr=False)
+    _cues: Dict[str, Tuple[Tuple[str, int, str], ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_data(cls, data: Any, where: str) -> Context:
@@ -253,31 +253,36 @@ class Context:
         start = sentences[index][0]
         before = text[start : start + upto]
         pronoun = _THIRD_PERSON.search(before)
-        if pronoun is None or _FIRST_PERSON.search(before) or OWN_CHILD in self._cue_categories(before):
-            return False
         long_enough = [i for i, (s, e) in enumerate(sentences[:index]) if len(text[s:e].split()) >= OPENING_WORDS]
-        opening = long_enough[0] if long_enough else None
-        if opening is None:
+        if pronoun is None or _FIRST_PERSON.search(before) or not long_enough:
             return False
-        for s, e in sentences[opening:index]:
-            if any(p.search(text[s:e]) for p in self.in_our_care) or OWN_CHILD in self._cue_categories(text[s:e]):
-                return False
-        first = text[sentences[opening][0] : sentences[opening][1]]
-        subject_ends = sum(len(word) + 1 for word in first.split()[:SUBJECT_WORDS])
+        first = text[sentences[long_enough[0]][0] : sentences[long_enough[0]][1]]
         cues = self._cues_in(first)
         if any(category == OWN_CHILD for category, _, _ in cues):
             return False  # "we're a family in Dublin, our son Oisin is 6": he is theirs
         at, who = next(((at, words) for category, at, words in cues if category == "FAMILY"), (len(first), ""))
-        return at < subject_ends and not _FIRST_PERSON.search(first[:at]) and _same_gender(pronoun.group(0), who)
+        subject_ends = sum(len(word) + 1 for word in first.split()[:SUBJECT_WORDS])
+        if at >= subject_ends or _FIRST_PERSON.search(first[:at]) or not _same_gender(pronoun.group(0), who):
+            return False
+        told_since = [text[s:e] for s, e in sentences[long_enough[0] : index]] + [before]
+        return not any(
+            any(p.search(told) for p in self.in_our_care) or OWN_CHILD in self._cue_categories(told)
+            for told in told_since
+        )
 
-    def _cues_in(self, sentence: str) -> List[Tuple[str, int, str]]:
-        """Each cue in the sentence: its ConText category, where it starts and its words."""
-        doc = self._context(_sentence_doc(self.nlp, sentence))
-        cues = []
-        for modifier in doc._.context_graph.modifiers:
-            words = doc[modifier.modifier_span[0] : modifier.modifier_span[1]]
-            cues.append((modifier.category, words.start_char, words.text))
-        return sorted(cues, key=lambda cue: cue[1])
+    def _cues_in(self, sentence: str) -> Tuple[Tuple[str, int, str], ...]:
+        """Each cue in the sentence, in order: its ConText category, where it starts and its words."""
+        # A story's sentences are asked about once per danger word in it: keep the answers.
+        cached = self._cues.get(sentence)
+        if cached is None:
+            doc = self._context(_sentence_doc(self.nlp, sentence))
+            spans = [doc[m.modifier_span[0] : m.modifier_span[1]] for m in doc._.context_graph.modifiers]
+            cues = zip((m.category for m in doc._.context_graph.modifiers), spans, strict=True)
+            cached = tuple(sorted(((category, w.start_char, w.text) for category, w in cues), key=lambda c: c[1]))
+            if len(self._cues) > CUE_CACHE:
+                self._cues.clear()
+            self._cues[sentence] = cached
+        return cached
 
     def _modified(self, sentence: str, local: Span, ignore: Sequence[str]) -> Optional[str]:
         categories = self._categories(sentence, local)
@@ -419,15 +424,7 @@ class Context:
 
     def _cue_categories(self, sentence: str) -> FrozenSet[str]:
         """The ConText categories of every cue in the sentence ("HISTORICAL", "HYPOTHETICAL", ...)."""
-        # A story's sentences are asked about once per danger word in it: keep the answers.
-        cached = self._cues.get(sentence)
-        if cached is None:
-            doc = self._context(_sentence_doc(self.nlp, sentence))
-            cached = frozenset(modifier.category for modifier in doc._.context_graph.modifiers)
-            if len(self._cues) > CUE_CACHE:
-                self._cues.clear()
-            self._cues[sentence] = cached
-        return cached
+        return frozenset(category for category, _, _ in self._cues_in(sentence))
 
 
 def _sentence_doc(nlp: Language, sentence: str) -> Any:
