@@ -381,6 +381,8 @@ class Triage:
                 return word
             if len(word) < MIN_TYPO_LENGTH or lowered in self._english or "'" in word or "’" in word:
                 return word  # a contraction ("doesn't") is no typo of "doses"
+            if lowered.endswith("in") and lowered + "g" in self._english:
+                return word + ("G" if word.isupper() else "g")  # a dropped g: "dreamin" is dreaming, not "drain"
             if lowered in self._kept_as_written or lowered in self._typo_targets:
                 return word
             targets = self._typo_targets_by_length.get(len(word), [])

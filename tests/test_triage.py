@@ -392,6 +392,9 @@ def test_a_broken_triage_file_gives_a_clear_error(change: Any, message: str) -> 
         ("my dad is in hospital in Leeds", "my dad is in hospital in Leeds"),  # no "bleeds"
         ("my daughter Tilly is fine", "my daughter Tilly is fine"),  # no "still"
         ("HE IS FITING", "HE IS fitting"),  # a shouted word is read as any other
+        # A dropped g is the -ing word, not the nearest table word ("dreamin" is no "drain").
+        ("he keeps sayin hes dreamin", "he keeps sayin hes dreaming"),
+        ("HES CHOKIN ON CHICKEN", "HES CHOKING ON CHICKEN"),
     ],
 )
 def test_a_name_inside_a_sentence_is_no_typo(typed: str, read: str) -> None:
@@ -756,6 +759,57 @@ def test_calm_classes_of_round_ten(text: str) -> None:
 )
 def test_the_child_now_still_gets_the_emergency_reply_in_round_tens_classes(text: str) -> None:
     assert tier_of(text) == "emergency"
+
+
+# Round 11 (thirteenth set): each class with new messages and a child-now counter-test.
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A memory "like it was yesterday", and "I still remember", are no words of now.
+        "I still remember the ambulance ride like it was yesterday, but she's been well for two years. School tips?",
+        # Help weighed for a what-if: "would we ... or the ER?".
+        "Say she picked up a stomach bug on holiday. Would we phone the team, find a GP, or take her to the ER?",
+        # A link asked about; a thing that "could cause" an emergency.
+        "Is there any link between JDM and seizures? Her cousin has epilepsy.",
+        "The school form asks about anything that could cause a medical emergency. What do I write for JDM?",
+        # Characters on screen; a flatmate's child; last weekend.
+        "We watched a film where one of the characters collapses at a wedding. Could that happen with JDM?",
+        "My flatmate's daughter had a bad allergic reaction last weekend, but she's fine. Are kids with JDM prone?",
+        # Cakes collapse and icing bleeds; a first aid course; a drill's name; coming back on Sunday.
+        "Our sponge cake collapsed in the middle and the icing bled everywhere. Can she eat sugar on steroids?",
+        "I'm doing a first aid course on choking this weekend. Is anything different for a child with JDM?",
+        "The PE teacher makes them run suicide drills. Is that too much for a child in remission?",
+        "She's going to her dad's for the week and not coming back until Sunday. Can she take her injections there?",
+    ],
+)
+def test_calm_classes_of_round_eleven(text: str) -> None:
+    assert tier_of(text) not in ALARMS
+
+
+@pytest.mark.parametrize(
+    "text, tier",
+    [
+        # A condition is no what-if; a simile is no one else; a likeness to the past is now.
+        ("He can only breathe if he sits bolt upright, and his lips are going grey.", "emergency"),
+        ("His lips look blue, like a kid who's been in the sea too long, and he's struggling for breath.", "emergency"),
+        ("She's breathing the way she did back then in PICU, really fast with her ribs sucking in.", "emergency"),
+        # "if u no wat i mean" is a filler; "weird stuff like he's dreaming" is no list of examples.
+        ("her eyes r open but she's not with it if u no wat i mean, so drowsy", "emergency"),
+        ("he keeps mumblin weird stuff like he's dreamin and doesnt know where he is", "emergency"),
+        # "Can't catch my breath" is a symptom; tablets missing with no count.
+        ("I can't catch my breath and my lips feel numb, I'm 15 and on steroids.", "emergency"),
+        (
+            "Just found the bottle open, there are tablets missing and the toddler has white bits round her mouth.",
+            "emergency",
+        ),
+        ("She collapsed an hour ago and I still can't wake her properly.", "emergency"),
+        # Crisis in other words.
+        ("She says she wishes this illness would finish her off.", "crisis"),
+        ("I keep thinking about swimming out into the sea and not coming back.", "crisis"),
+    ],
+)
+def test_dangers_told_in_round_elevens_words(text: str, tier: str) -> None:
+    assert tier_of(text) == tier
 
 
 # A story's medicine words beside a general question (issue 22: stories written by others).
