@@ -183,6 +183,8 @@ class Triage:
         # A capitalised word inside a sentence is a name: only a listed word ("Plaquenill") corrects it.
         self._name_targets = self._parse_typo_tolerant(data.get("typo_tolerant", []))
         self._text_speak = self._parse_text_speak(data.get("text_speak") or {})
+        where = f"{source}: whole_words"
+        self._whole_words = frozenset(w.lower() for w in string_list(data.get("whole_words", []), where))
         english_table_words = {w for w in table_words if len(w) >= MIN_TABLE_TARGET and w in self._english}
         self._typo_targets = self._name_targets | english_table_words if self._name_targets else set()
         # Only targets of about the word's length can be its typo: look at those alone.
@@ -379,10 +381,10 @@ class Triage:
                 return self._text_speak[lowered]
             if not self._typo_targets:
                 return word
+            if lowered.endswith("in") and lowered + "g" in self._english and not self._whole(lowered):
+                return word + ("G" if word.isupper() else "g")  # a dropped g: "dreamin" is dreaming, not "drain"
             if len(word) < MIN_TYPO_LENGTH or lowered in self._english or "'" in word or "’" in word:
                 return word  # a contraction ("doesn't") is no typo of "doses"
-            if lowered.endswith("in") and lowered + "g" in self._english:
-                return word + ("G" if word.isupper() else "g")  # a dropped g: "dreamin" is dreaming, not "drain"
             if lowered in self._kept_as_written or lowered in self._typo_targets:
                 return word
             targets = self._typo_targets_by_length.get(len(word), [])
@@ -394,6 +396,10 @@ class Triage:
             return close[0] if close else word
 
         return _WORD.sub(fix, text)
+
+    def _whole(self, word: str) -> bool:
+        """A word that ends in "in" of its own ("within", "aspirin"), not an -ing word with its g dropped."""
+        return len(word) < MIN_TYPO_LENGTH + 1 or word in self._whole_words or word in self._table_spellings
 
     def assess(self, text: str) -> Assessment:
         """Every rule's words in the message, each with the reason it is set aside, if any."""

@@ -378,6 +378,8 @@ def edited(change: Any) -> Dict[str, Any]:
             "context.quoted: expected a mapping with lists said_by, describes, own_words",
         ),
         (lambda d: d["context"]["quoted"].update(said_by="said says"), "context.quoted.said_by: expected a list"),
+        (lambda d: d.update(whole_words="within basin"), "whole_words: expected a list of non-empty texts"),
+        (lambda d: d["context"].update(in_our_care=["(broken"]), "context.in_our_care[0]: not a valid pattern"),
     ],
 )
 def test_a_broken_triage_file_gives_a_clear_error(change: Any, message: str) -> None:
@@ -393,8 +395,10 @@ def test_a_broken_triage_file_gives_a_clear_error(change: Any, message: str) -> 
         ("my daughter Tilly is fine", "my daughter Tilly is fine"),  # no "still"
         ("HE IS FITING", "HE IS fitting"),  # a shouted word is read as any other
         # A dropped g is the -ing word, not the nearest table word ("dreamin" is no "drain").
-        ("he keeps sayin hes dreamin", "he keeps sayin hes dreaming"),
+        ("he keeps sayin hes dreamin", "he keeps saying hes dreaming"),
         ("HES CHOKIN ON CHICKEN", "HES CHOKING ON CHICKEN"),
+        ("a headache 2 days nothin helps", "a headache 2 days nothing helps"),
+        ("she'll be seen within a day", "she'll be seen within a day"),  # a word of its own stays
     ],
 )
 def test_a_name_inside_a_sentence_is_no_typo(typed: str, read: str) -> None:
@@ -806,10 +810,23 @@ def test_calm_classes_of_round_eleven(text: str) -> None:
         # Crisis in other words.
         ("She says she wishes this illness would finish her off.", "crisis"),
         ("I keep thinking about swimming out into the sea and not coming back.", "crisis"),
+        # Urine told by the toilet; vision told as smudgy; a headache told as massive.
+        ("The water in the loo was the colour of strong tea after he went, and he's on steroids.", "urgent"),
+        ("She's on prednisolone and everything looks smudgy to her, like through steamed up glasses.", "urgent"),
+        ("He's on pred and has had a massive headache for two days, nothing helps.", "urgent"),
+        # Friends who tell of the child do not make it someone else's.
+        ("her friends say she sounds nasal and she's been choking on her drinks every meal this week", "urgent"),
+        # A sign found last week is still there; "over the last month" runs up to now.
+        ("Last week I noticed two small hard lumps under her skin, they aren't red.", "soon"),
+        ("Over the last month or so he's seemed a bit weaker on the stairs.", "soon"),
     ],
 )
 def test_dangers_told_in_round_elevens_words(text: str, tier: str) -> None:
     assert tier_of(text) == tier
+
+
+def test_a_sign_found_long_ago_stays_in_the_past() -> None:
+    assert tier_of("Two years ago I noticed small lumps under her skin and they went away with treatment.") == "none"
 
 
 # A story's medicine words beside a general question (issue 22: stories written by others).
