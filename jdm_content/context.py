@@ -262,7 +262,8 @@ class Context:
             return False  # "we're a family in Dublin, our son Oisin is 6": he is theirs
         at, who = next(((at, words) for category, at, words in cues if category == "FAMILY"), (len(first), ""))
         subject_ends = sum(len(word) + 1 for word in first.split()[:SUBJECT_WORDS])
-        if at >= subject_ends or _FIRST_PERSON.search(first[:at]) or not _same_gender(pronoun.group(0), who):
+        lead = _WHOSE.sub("", first[:at])  # "My friend's nephew": "my" is whose, not who
+        if at >= subject_ends or _FIRST_PERSON.search(lead) or not _same_gender(pronoun.group(0), who):
             return False
         told_since = [text[s:e] for s, e in sentences[long_enough[0] : index]] + [before]
         return not any(
@@ -518,6 +519,7 @@ _FEMALE = re.compile(
     r"(?<!\w)(she|she's|her|daughter|girl|lass|niece|sister|wife|mum|mom|mother|woman|lady|granddaughter|aunt|nan|gran|granny|grandma|stepdaughter|goddaughter)(?!\w)",
     re.IGNORECASE,
 )
+_WHOSE = re.compile(r"(?<!\w)(my|our)\s*$", re.IGNORECASE)
 _FIRST_PERSON = re.compile(r"(?<!\w)(i|i'm|im|i've|me|my|we|we're|our|us)(?!\w)", re.IGNORECASE)
 _DEFINITE_BEFORE = re.compile(r"(?<!\w)(the|that|this)\s+((old|first|earlier|same|previous|one)\s+)?$", re.IGNORECASE)
 

@@ -825,6 +825,26 @@ def test_dangers_told_in_round_elevens_words(text: str, tier: str) -> None:
     assert tier_of(text) == tier
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "last yr"; "couldn't keep" is a past form, not the present "keep".
+        "ok so last yr my daughter had a calcium lump on her elbow that got red and hot and started leaking.",
+        "When she was diagnosed she was so sick she couldn't keep her steroid tablets down. What helps nausea?",
+        # A coworker's nephew, a roommate's little cousin.
+        "My coworker's nephew is in the PICU right now because he's having trouble swallowing. What can I say to her?",
+        "my roommate's little cousin's pee turned brown last week and now she's in hospital. is that common?",
+    ],
+)
+def test_urgent_notes_not_given_for_the_past_or_someone_else(text: str) -> None:
+    assert tier_of(text) not in ("urgent", "emergency", "crisis")
+
+
+def test_a_childs_steroids_not_kept_down_now_are_still_urgent() -> None:
+    text = "She's been sick since lunch and couldn't keep her prednisolone down this morning either."
+    assert tier_of(text) == "urgent"
+
+
 def test_a_sign_found_long_ago_stays_in_the_past() -> None:
     assert tier_of("Two years ago I noticed small lumps under her skin and they went away with treatment.") == "none"
 
