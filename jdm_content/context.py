@@ -254,7 +254,7 @@ class Context:
         before = text[start : start + upto]
         pronoun = _THIRD_PERSON.search(before)
         long_enough = [i for i, (s, e) in enumerate(sentences[:index]) if len(text[s:e].split()) >= OPENING_WORDS]
-        if pronoun is None or _FIRST_PERSON.search(before) or not long_enough:
+        if pronoun is None or _FIRST_PERSON.search(before) or _names_someone(before) or not long_enough:
             return False
         first = text[sentences[long_enough[0]][0] : sentences[long_enough[0]][1]]
         cues = self._cues_in(first)
@@ -520,8 +520,26 @@ _FEMALE = re.compile(
     re.IGNORECASE,
 )
 _WHOSE = re.compile(r"(?<!\w)(my|our)\s*$", re.IGNORECASE)
+_OPENERS = frozenset(
+    "he she they his her their him them he's she's they're now then so and but when today tonight this that "
+    "it it's the a an apparently anyway also still".split()
+)
 _FIRST_PERSON = re.compile(r"(?<!\w)(i|i'm|im|i've|me|my|we|we're|our|us)(?!\w)", re.IGNORECASE)
 _DEFINITE_BEFORE = re.compile(r"(?<!\w)(the|that|this)\s+((old|first|earlier|same|previous|one)\s+)?$", re.IGNORECASE)
+
+
+def _names_someone(words: str) -> bool:
+    """A name among the words ("Now Ollie is on the floor jerking"): not "he" going on about
+    someone else. Any capitalised word but an opening word of the sentence, "I" and initials
+    ("IV") counts, so a place counts too: the safe side."""
+    tokens = re.findall(r"[A-Za-z][\w'’]*", words)
+    return any(
+        token[0].isupper()
+        and not token.isupper()
+        and not token.lower().startswith(("i'", "i’"))
+        and not (i == 0 and token.lower() in _OPENERS)
+        for i, token in enumerate(tokens)
+    )
 
 
 def _same_gender(pronoun: str, who: str) -> bool:

@@ -845,6 +845,56 @@ def test_a_childs_steroids_not_kept_down_now_are_still_urgent() -> None:
     assert tier_of(text) == "urgent"
 
 
+# Round 12 begun (fourteenth set): missed emergencies and crises, told in new words.
+@pytest.mark.parametrize(
+    "text, tier",
+    [
+        # A name after a story about someone else's child is the family's own.
+        (
+            "My nephew had a seizure last year. Now Sam is on the floor jerking and his eyes rolled back.",
+            "emergency",
+        ),
+        (
+            "As soon as she lies down it feels like she's drowning, she's been sitting up all night just to breathe.",
+            "emergency",
+        ),
+        (
+            "My 14-month-old was chewing something. I think she's had one of her brother's prednisolone tablets.",
+            "emergency",
+        ),
+        (
+            "My husband gave him the methotrexate every day this week by the calendar, not on Saturdays only.",
+            "emergency",
+        ),
+        (
+            "He forgot he had done his methotrexate injection and did it again. So that's three in one week now.",
+            "emergency",
+        ),
+        ("She says she's had about fifteen paracetamol since this morning for her knee.", "emergency"),
+        ("He says there's a heavy pain behind his breastbone and he's gone grey.", "emergency"),
+        ("She left a note saying sorry and that we won't have to look after her much longer.", "crisis"),
+        ("A boy in his class took his own life. He told me tonight he's been thinking of doing the same.", "crisis"),
+        ("I keep looking at the tablets in the cupboard, I've worked out how I'd do it.", "crisis"),
+        ("He's written that he wants to be with his dad in heaven and that he has a way to do it.", "crisis"),
+        ("She asked if she could stab herself so she could go to heaven and stop the injections.", "crisis"),
+    ],
+)
+def test_dangers_told_in_round_twelves_words(text: str, tier: str) -> None:
+    assert tier_of(text) == tier
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Her sister did a sponsored swim for the JDM charity and now she wants to do the same.",
+        "My friend's son had a seizure on steroids last year. He's fine now and has gone back to school in Leeds.",
+        "She's been sitting up in bed reading all evening, is it ok to let her stay up late on steroids?",
+    ],
+)
+def test_calm_counterparts_of_round_twelves_words(text: str) -> None:
+    assert tier_of(text) not in ALARMS
+
+
 def test_a_sign_found_long_ago_stays_in_the_past() -> None:
     assert tier_of("Two years ago I noticed small lumps under her skin and they went away with treatment.") == "none"
 
