@@ -253,10 +253,12 @@ class Context:
         start = sentences[index][0]
         before = text[start : start + upto]
         pronoun = _THIRD_PERSON.search(before)
-        long_enough = [i for i, (s, e) in enumerate(sentences[:index]) if len(text[s:e].split()) >= OPENING_WORDS]
-        if pronoun is None or _FIRST_PERSON.search(before) or _names_someone(before) or not long_enough:
+        if pronoun is None or _FIRST_PERSON.search(before) or _names_someone(before):
+            return False  # the cheap checks first: this runs for every sentence the model may read
+        opening = next((i for i, (s, e) in enumerate(sentences[:index]) if len(text[s:e].split()) >= OPENING_WORDS), -1)
+        if opening < 0:
             return False
-        first = text[sentences[long_enough[0]][0] : sentences[long_enough[0]][1]]
+        first = text[sentences[opening][0] : sentences[opening][1]]
         cues = self._cues_in(first)
         if any(category == OWN_CHILD for category, _, _ in cues):
             return False  # "we're a family in Dublin, our son Oisin is 6": he is theirs
@@ -265,7 +267,7 @@ class Context:
         lead = _WHOSE.sub("", first[:at])  # "My friend's nephew": "my" is whose, not who
         if at >= subject_ends or _FIRST_PERSON.search(lead) or not _same_gender(pronoun.group(0), who):
             return False
-        told_since = [text[s:e] for s, e in sentences[long_enough[0] : index]] + [before]
+        told_since = [text[s:e] for s, e in sentences[opening:index]] + [before]
         return not any(
             any(p.search(told) for p in self.in_our_care) or OWN_CHILD in self._cue_categories(told)
             for told in told_since
