@@ -177,6 +177,11 @@ class Context:
         if "quoted" not in ignore and any(s <= local[0] and local[1] <= e for s, e in self.quoted.spans(sentence)):
             return "quoted"
         reason = self._modified(sentence, local, ignore)
+        turn = _TURN.search(sentence, local[0], local[1]) if reason == "negated" else None
+        if turn and self._modified(sentence, _last_words(sentence, local, turn.end()), ignore) is None:
+            # Words that run on past a "but" tell what comes after it too: "no one in her class has
+            # had measles, but a boy at her nursery came out in chickenpox".
+            reason = None
         if reason is None and "someone else" not in ignore:
             reason = "someone else" if self._goes_on_about_someone_else(text, sentences, index, local[1]) else None
         if reason == "hypothetical" and self._told_now_after_a_question(sentence, local):
@@ -293,8 +298,12 @@ class Context:
         if "NEGATED_EXISTENCE" not in categories and head < local[0]:
             # A negation reaches every item of its list of alternatives, however long: "she has
             # never had a blackout or a seizure", "no fever, cough or rash". Not commas without an
-            # "or": "not eating, vomiting blood" tells two things.
-            categories |= self._categories(sentence, (head, local[1])) & {"NEGATED_EXISTENCE"}
+            # "or": "not eating, vomiting blood" tells two things. The first item may be two words
+            # long, past the cue's reach by its last ("doesn't have any chest pain or palpitations").
+            for item_start in (head, _word_before(sentence, head)):
+                categories |= self._categories(sentence, (item_start, local[1])) & {"NEGATED_EXISTENCE"}
+                if "NEGATED_EXISTENCE" in categories:
+                    break
         return next(
             (reason for category, reason in REASONS.items() if category in categories and reason not in ignore), None
         )
@@ -488,7 +497,14 @@ _OR_LINK = re.compile(r"(?:,\s*)?\b(?:or|nor)\s+(?:(?:a|an|any)\s+)?$", re.IGNOR
 _COMMA_LINK = re.compile(r",\s*(?:(?:a|an|any)\s+)?$")
 # Each earlier item by its last word: a word more could hold the negation itself ("not floppy").
 _LIST_ITEM = re.compile(r"[\w'’-]+\s*$")
+_FIRST_WORD = re.compile(r"[\w'’-]+")
 LIST_ITEMS = 6  # at most, before the words
+
+
+def _word_before(sentence: str, at: int) -> int:
+    """Where the word before this point starts (the point itself if none)."""
+    word = _LIST_ITEM.search(sentence, 0, at)
+    return word.start() if word else at
 
 
 def _list_head(sentence: str, words: Span) -> int:
@@ -496,7 +512,12 @@ def _list_head(sentence: str, words: Span) -> int:
     ("a blackout or a seizure") or stand in it before its "or" ("a fever, a seizure or blue lips")."""
     start = words[0]
     link = _OR_LINK.search(sentence, 0, start)
-    if link is None and _OR_LIST_AFTER.match(sentence, words[1]):
+    first_word = _FIRST_WORD.match(sentence, start)
+    # The list's "or" may come after the words or inside them ("choking, coughing or struggling with drinks").
+    goes_on_to_or = _OR_LIST_AFTER.match(sentence, words[1]) or (
+        first_word is not None and first_word.end() < words[1] and _OR_LIST_AFTER.match(sentence, first_word.end())
+    )
+    if link is None and goes_on_to_or:
         link = _COMMA_LINK.search(sentence, 0, start)
     head = start
     for _ in range(LIST_ITEMS):
@@ -511,6 +532,7 @@ def _list_head(sentence: str, words: Span) -> int:
 
 
 _ASIDE = re.compile(r"\([^()]*\)")
+_TURN = re.compile(r"\b(?:but|however|although|though|yet|except)\b", re.IGNORECASE)
 # Who a sentence's danger words are about, before them: "she says he can't lift his head".
 _THIRD_PERSON = re.compile(r"(?<!\w)(he|she|they|he's|she's|they're|his|her|their|him|them)(?!\w)", re.IGNORECASE)
 _MALE = re.compile(

@@ -936,3 +936,62 @@ def test_a_storys_medicine_change_asked_without_a_question_mark_is_still_for_the
         "at night instead. Does JDM affect the stomach?"
     )
     assert classified(guard, text, intent="faq").get("intent")["name"] == "ask_child_medicine"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A negation carries through a list joined by "or", its first item two words long or the "or" inside the words.
+        "She hasn't had any tummy pain or palpitations since the new dose, is that good?",
+        "He isn't gagging, spluttering or struggling with his food at all, just slow. Is that the JDM?",
+        # "Nobody ... has" it; an outbreak in the news, far away.
+        "Nobody at his nursery or at home has chickenpox yet, he's on methotrexate. What should we watch for?",
+        "The radio said there's a measles outbreak up north; she's on methotrexate. Should we cancel our trip?",
+        # A suicide in a story read, a name, an awareness week.
+        "We're watching a series where the main character dies by suicide, and she's coping fine with it.",
+        "Doing his homework on a Saturday is 'career suicide', according to my 14-year-old.",
+        "His school has a suicide awareness day next week. Should he go to the assembly?",
+        # Costume blood, a title, laughter's milk, a shiver of feeling, a call someone looked ready to make.
+        "She's going as a vampire with stage blood all over her chin. Is face paint ok?",
+        "His class play is titled The Day the Dragon Choked and he's the dragon. Can he wear face paint?",
+        "He laughed so much at the film that the juice went up his nose. Anyway, is squash ok on methotrexate?",
+        "I get chills down my spine when I think about her first flare, but she's well now.",
+        "The lifeguard seemed about to call an ambulance until she stood up laughing.",
+        # Asking whether a danger could happen; children in general; "Say she's ...".
+        "She keeps asking whether steroids can give her a stroke.",
+        "Are kids with JDM more prone to fainting in the heat?",
+        "I read that some kids get lumps that turn red and hot. Is that common?",
+        "Say he's at camp and runs out of prednisolone, what should the leaders do?",
+        # Now against the past: weaker than last month is soon, not past, and not an alarm.
+        "Her legs seem a tad weaker than last month, worth mentioning at clinic?",
+    ],
+)
+def test_calm_classes_of_round_twelve(text: str) -> None:
+    assert tier_of(text) not in ("emergency", "crisis", "urgent")
+
+
+@pytest.mark.parametrize(
+    "text, tier",
+    [
+        # The child now, beside each calm class above.
+        ("She hasn't had a fever, but she's had palpitations all morning and keeps feeling her heart race.", "urgent"),
+        (
+            "No one at school has had measles, but her cousin came out in chickenpox spots today. She is on pred.",
+            "urgent",
+        ),
+        ("She read a book where a girl dies by suicide and now she says she wants to do the same.", "crisis"),
+        ("It's real blood this time, his nose is pouring with blood and it won't stop.", "emergency"),
+        ("He laughed and then started choking on a sweet and can't breathe.", "emergency"),
+        # Confusion told by the day or a name; urine gone brownish; steroids missed or stopped for days.
+        ("Since this morning he keeps asking what day it is and called his mum by the cat's name.", "emergency"),
+        ("Her wee has gone brownish since yesterday and her legs hurt more.", "urgent"),
+        ("His prednisolone got skipped for three days while he was at his grandad's.", "urgent"),
+        ("I hated the prednisone so I stopped taking it five days ago, and now I feel dizzy.", "urgent"),
+        ("my aunt had shingles n came round sun, my daughter is on mmf", "urgent"),
+        ("she's been going downhill a bit more every day, today she couldn't climb into the car", "urgent"),
+        ("gettin weaker evry day this wk cant lift her arms to brush hair jdm 10yo", "urgent"),
+        ("Her arms seem a touch weaker than last month.", "soon"),
+    ],
+)
+def test_dangers_beside_round_twelves_calm_classes(text: str, tier: str) -> None:
+    assert tier_of(text) == tier
