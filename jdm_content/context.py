@@ -223,6 +223,21 @@ class Context:
         start, end = next(((s, e) for s, e in self.sentences(text) if s <= match[0] < e), self.sentences(text)[-1])
         return bool(_DEFINITE_BEFORE.search(text[start : match[0]])) and not self._speaks_of_now(text[start:end])
 
+    def asked_on_from_a_what_if(self, text: str, match: Span) -> bool:
+        """The words sit in a question that follows a what-if question and goes on asking it: "If she
+        cannot swallow, what do I do? I call 911 first or the parents first?" (no word of now in it)."""
+        sentences = self.sentences(text)
+        index = next((i for i, (s, e) in enumerate(sentences) if s <= match[0] < e), 0)
+        if index == 0:
+            return False
+        sentence, before = (text[s:e].strip() for s, e in (sentences[index], sentences[index - 1]))
+        return (
+            sentence.endswith("?")
+            and before.endswith("?")
+            and not self._speaks_of_now(sentence)
+            and "HYPOTHETICAL" in self._cue_categories(before)
+        )
+
     def told_in_past(self, text: str, match: Span) -> bool:
         """The words are told in a past form with no word of now in their clause ("the ambulance came
         and took him, and now she's scared")."""
@@ -361,14 +376,16 @@ class Context:
         return False
 
     def _looked_back_on(self, text: str, sentences: List[Span], index: int) -> bool:
-        """A later sentence opens by setting the story long ago (triage.yml `looks_back`), with no
-        word of now in it or between; whatever tense the story was told in. "That was in 2021
-        but now it's worse" speaks of now: the words stay."""
+        """A later sentence, or its last clause, opens by setting the story long ago (triage.yml
+        `looks_back`: "The nurses gave adrenaline, and that was 18 months ago."), with no word of
+        now in it or between; whatever tense the story was told in. "That was in 2021 but now
+        it's worse" speaks of now: the words stay."""
         for later in sentences[index + 1 :]:
             sentence = text[later[0] : later[1]].strip()
             if self._speaks_of_now(sentence):
                 return False
-            if any(p.match(sentence) for p in self.looks_back):
+            starts = [0, *(m.end() for m in _CLAUSE_OPENS.finditer(sentence))]
+            if any(p.match(sentence, start) for p in self.looks_back for start in starts):
                 return True
         return False
 
@@ -532,6 +549,8 @@ def _list_head(sentence: str, words: Span) -> int:
 
 
 _ASIDE = re.compile(r"\([^()]*\)")
+# Where a sentence's next clause opens: ", and that was in 2019", "; it was two years ago".
+_CLAUSE_OPENS = re.compile(r"(?:[,;]|\s[-–—])\s*(?:and\s+|but\s+|so\s+)?", re.IGNORECASE)
 _TURN = re.compile(r"\b(?:but|however|although|though|yet|except)\b", re.IGNORECASE)
 # Who a sentence's danger words are about, before them: "she says he can't lift his head".
 _THIRD_PERSON = re.compile(r"(?<!\w)(he|she|they|he's|she's|they're|his|her|their|him|them)(?!\w)", re.IGNORECASE)

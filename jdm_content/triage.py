@@ -422,6 +422,8 @@ class Triage:
             reason = None  # "What do I do if she has a seizure? She's having one now."
         if reason is None and rule.with_answer and self.context.told_in_past(text, match.span()):
             reason = "past"  # help that already came ("the ambulance came and took him") is no call for it now
+        if reason is None and rule.with_answer and self.context.asked_on_from_a_what_if(text, match.span()):
+            reason = "hypothetical"  # "If she can't swallow, what do I do? Ring 911 or her parents first?"
         return reason
 
     def sentence_set_aside(self, text: str, index: int, tier: str) -> Optional[str]:

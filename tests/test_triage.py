@@ -995,3 +995,38 @@ def test_calm_classes_of_round_twelve(text: str) -> None:
 )
 def test_dangers_beside_round_twelves_calm_classes(text: str, tier: str) -> None:
     assert tier_of(text) == tier
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A fear of dying, an accident feared, a story's suicide talked of, a happy death of speech.
+        "She swallowed a cherry stone and asked me if she was going to die. Are stones dangerous?",
+        "My mum says if the rollercoaster breaks we'll die, but can he go on rides on steroids?",
+        "In drama they're doing a scene about the suicide in the play and he's fine with it.",
+        "He ate the last of the birthday cake so he could die happy, he says.",
+        # A past story set long ago by the last clause of a later sentence.
+        "He reacted to his first IVIG, throat tight and wheezing. They gave adrenaline, and that was in 2021.",
+        # Help asked about in a question that goes on from a what-if question.
+        "If she ever took a double dose of methotrexate by mistake, what would we do? Ring the ward or go to A&E?",
+    ],
+)
+def test_calm_classes_of_round_twelve_on_older_sets(text: str) -> None:
+    assert tier_of(text) not in ("emergency", "crisis")
+
+
+@pytest.mark.parametrize(
+    "text, tier",
+    [
+        ("He took all the pills in the drawer so he could die.", "crisis"),
+        ("She swallowed the tablets on purpose, she says she's going to die and wants to.", "crisis"),
+        ("If the pain doesn't stop I'll kill myself, she told me tonight.", "crisis"),
+        (
+            "He reacted to IVIG in 2021. Now his throat is tight and he is wheezing, it began an hour ago.",
+            "emergency",
+        ),
+        ("What should we do if she has a seizure? Should we ring 999? She's jerking on the floor now.", "emergency"),
+    ],
+)
+def test_dangers_beside_the_older_sets_calm_classes(text: str, tier: str) -> None:
+    assert tier_of(text) == tier
