@@ -964,6 +964,7 @@ def test_a_storys_medicine_change_asked_without_a_question_mark_is_still_for_the
         "Say he's at camp and runs out of prednisolone, what should the leaders do?",
         # Now against the past: weaker than last month is soon, not past, and not an alarm.
         "Her legs seem a tad weaker than last month, worth mentioning at clinic?",
+        "The pharmacy had no prednisolone left for tonight, so the hospital gave us a box and all is fine.",
     ],
 )
 def test_calm_classes_of_round_twelve(text: str) -> None:
@@ -991,6 +992,7 @@ def test_calm_classes_of_round_twelve(text: str) -> None:
         ("she's been going downhill a bit more every day, today she couldn't climb into the car", "urgent"),
         ("gettin weaker evry day this wk cant lift her arms to brush hair jdm 10yo", "urgent"),
         ("Her arms seem a touch weaker than last month.", "soon"),
+        ("There's no prednisolone left for the morning and the pharmacy is shut.", "urgent"),
     ],
 )
 def test_dangers_beside_round_twelves_calm_classes(text: str, tier: str) -> None:
