@@ -103,6 +103,7 @@ class Context:
     now_by_reference: Sequence[Pattern[str]] = ()
     in_our_care: Sequence[Pattern[str]] = ()
     _cues: Dict[str, Tuple[Tuple[str, int, str], ...]] = field(default_factory=dict, compare=False, repr=False)
+    _reaching: Dict[Tuple[str, Span], FrozenSet[str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_data(cls, data: Any, where: str) -> Context:
@@ -129,6 +130,12 @@ class Context:
                         )
                     )
         context.add(rules)
+        # ConText runs every cue's regular expression over the sentence for each danger word in
+        # it, reading the sentence's text anew for each (most of this step's cost); the cues found
+        # depend on the sentence alone.
+        matcher = context._ConText__matcher
+        matcher._MedspacyMatcher__regex_matcher = _TextReadOnce(matcher._MedspacyMatcher__regex_matcher)
+        context._ConText__matcher = _CuesBySentence(matcher)
 
         def compiled(kind: str) -> List[Pattern[str]]:
             return [_compile(p, f"{where}.{kind}[{i}]") for i, p in enumerate(data.get(kind) or [])]
@@ -293,6 +300,13 @@ class Context:
             for told in told_since
         )
 
+    def forget(self) -> None:
+        """Drop what was cached about sentences, so that timing a message's context work starts cold."""
+        self._cues.clear()
+        self._reaching.clear()
+        context: Any = self.nlp.get_pipe("medspacy_context")
+        context._ConText__matcher.forget()
+
     def _cues_in(self, sentence: str) -> Tuple[Tuple[str, int, str], ...]:
         """Each cue in the sentence, in order: its ConText category, where it starts and its words."""
         # A story's sentences are asked about once per danger word in it: keep the answers.
@@ -325,6 +339,17 @@ class Context:
 
     def _categories(self, sentence: str, local: Span) -> set[str]:
         """The ConText categories of the cues that reach these words in their sentence."""
+        # Several rules (and several patterns of one rule) match the same words: ask ConText once.
+        key = (sentence, local)
+        cached = self._reaching.get(key)
+        if cached is None:
+            cached = frozenset(self._categories_by_context(sentence, local))
+            if len(self._reaching) > CUE_CACHE:
+                self._reaching.clear()
+            self._reaching[key] = cached
+        return set(cached)
+
+    def _categories_by_context(self, sentence: str, local: Span) -> set[str]:
         doc = _sentence_doc(self.nlp, sentence)
         target = doc.char_span(local[0], local[1], label="DANGER", alignment_mode="expand")
         if target is None:
@@ -454,6 +479,62 @@ class Context:
     def _cue_categories(self, sentence: str) -> FrozenSet[str]:
         """The ConText categories of every cue in the sentence ("HISTORICAL", "HYPOTHETICAL", ...)."""
         return frozenset(category for category, _, _ in self._cues_in(sentence))
+
+
+class _FixedText:
+    """A Doc whose text is read once (spaCy builds `text_with_ws` from the tokens on every read)."""
+
+    def __init__(self, doc: Any) -> None:
+        self._doc = doc
+        self.text_with_ws = doc.text_with_ws
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._doc, name)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._doc[index]
+
+    def __len__(self) -> int:
+        return len(self._doc)
+
+    def __iter__(self) -> Any:
+        return iter(self._doc)
+
+
+class _TextReadOnce:
+    """medspaCy's regular-expression matcher, given the sentence's text once rather than once per cue."""
+
+    def __init__(self, matcher: Any) -> None:
+        self._matcher = matcher
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._matcher, name)
+
+    def __call__(self, doc: Any) -> Any:
+        return self._matcher(_FixedText(doc))
+
+
+class _CuesBySentence:
+    """medspaCy's cue matcher, asked once per sentence: ConText asks it again for each danger word."""
+
+    def __init__(self, matcher: Any) -> None:
+        self._matcher = matcher
+        self._found: Dict[str, List[Tuple[int, int, int]]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._matcher, name)  # rule_map and the rest, as medspaCy has them
+
+    def __call__(self, doc: Any) -> List[Tuple[int, int, int]]:
+        text = doc.text_with_ws
+        found = self._found.get(text)
+        if found is None:
+            if len(self._found) > CUE_CACHE:
+                self._found.clear()
+            found = self._found[text] = self._matcher(doc)
+        return list(found)
+
+    def forget(self) -> None:
+        self._found.clear()
 
 
 def _sentence_doc(nlp: Language, sentence: str) -> Any:
