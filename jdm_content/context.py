@@ -36,6 +36,7 @@ from medspacy.context import ConText, ConTextRule
 from spacy.language import Language
 
 from jdm_content.files import DataFileError
+from jdm_content.people import People
 from jdm_content.quotes import Quotes
 
 # Words of now end the reach of a past, negated or what-if cue, not of someone else's: the
@@ -96,6 +97,7 @@ class Context:
     past_forms: Sequence[Pattern[str]]
     refers_back: Sequence[Pattern[str]]
     figurative: Sequence[Pattern[str]]
+    people: People
     all_clear: Sequence[Pattern[str]] = ()
     contrast: Sequence[Pattern[str]] = ()
     looks_back: Sequence[Pattern[str]] = ()
@@ -147,6 +149,7 @@ class Context:
             compiled("past_forms"),
             compiled("refers_back"),
             compiled("figurative"),
+            People.from_data(data.get("people"), f"{where}.people"),
             compiled("all_clear"),
             compiled("contrast"),
             compiled("looks_back"),
@@ -279,8 +282,8 @@ class Context:
         """
         start = sentences[index][0]
         before = text[start : start + upto]
-        pronoun = _THIRD_PERSON.search(before)
-        if pronoun is None or _FIRST_PERSON.search(before) or _names_someone(before):
+        pronoun = self.people.third_person.search(before)
+        if pronoun is None or self.people.first_person.search(before) or self.people.names_someone(before):
             return False  # the cheap checks first: this runs for every sentence the model may read
         opening = next((i for i, (s, e) in enumerate(sentences[:index]) if len(text[s:e].split()) >= OPENING_WORDS), -1)
         if opening < 0:
@@ -292,7 +295,11 @@ class Context:
         at, who = next(((at, words) for category, at, words in cues if category == "FAMILY"), (len(first), ""))
         subject_ends = sum(len(word) + 1 for word in first.split()[:SUBJECT_WORDS])
         lead = _WHOSE.sub("", first[:at])  # "My friend's nephew": "my" is whose, not who
-        if at >= subject_ends or _FIRST_PERSON.search(lead) or not _same_gender(pronoun.group(0), who):
+        if (
+            at >= subject_ends
+            or self.people.first_person.search(lead)
+            or not self.people.same_gender(pronoun.group(0), who)
+        ):
             return False
         told_since = [text[s:e] for s, e in sentences[opening:index]] + [before]
         return not any(
@@ -633,47 +640,8 @@ _ASIDE = re.compile(r"\([^()]*\)")
 # Where a sentence's next clause opens: ", and that was in 2019", "; it was two years ago".
 _CLAUSE_OPENS = re.compile(r"(?:[,;]|\s[-–—])\s*(?:and\s+|but\s+|so\s+)?", re.IGNORECASE)
 _TURN = re.compile(r"\b(?:but|however|although|though|yet|except)\b", re.IGNORECASE)
-# Who a sentence's danger words are about, before them: "she says he can't lift his head".
-_THIRD_PERSON = re.compile(r"(?<!\w)(he|she|they|he's|she's|they're|his|her|their|him|them)(?!\w)", re.IGNORECASE)
-_MALE = re.compile(
-    r"(?<!\w)(he|he's|his|him|son|boy|lad|nephew|brother|husband|dad|father|man|grandson|uncle|grandad|grandpa|bloke|guy|chap|fella|stepson|godson)(?!\w)",
-    re.IGNORECASE,
-)
-_FEMALE = re.compile(
-    r"(?<!\w)(she|she's|her|daughter|girl|lass|niece|sister|wife|mum|mom|mother|woman|lady|granddaughter|aunt|nan|gran|granny|grandma|stepdaughter|goddaughter)(?!\w)",
-    re.IGNORECASE,
-)
 _WHOSE = re.compile(r"(?<!\w)(my|our)\s*$", re.IGNORECASE)
-_OPENERS = frozenset(
-    "he she they his her their him them he's she's they're now then so and but when today tonight this that "
-    "it it's the a an apparently anyway also still".split()
-)
-_FIRST_PERSON = re.compile(r"(?<!\w)(i|i'm|im|i've|me|my|we|we're|our|us)(?!\w)", re.IGNORECASE)
 _DEFINITE_BEFORE = re.compile(r"(?<!\w)(the|that|this)\s+((old|first|earlier|same|previous|one)\s+)?$", re.IGNORECASE)
-
-
-def _names_someone(words: str) -> bool:
-    """A name among the words ("Now Ollie is on the floor jerking"): not "he" going on about
-    someone else. Any capitalised word but an opening word of the sentence, "I" and initials
-    ("IV") counts, so a place counts too: the safe side."""
-    tokens = re.findall(r"[A-Za-z][\w'’]*", words)
-    return any(
-        token[0].isupper()
-        and not token.isupper()
-        and not token.lower().startswith(("i'", "i’"))
-        and not (i == 0 and token.lower() in _OPENERS)
-        for i, token in enumerate(tokens)
-    )
-
-
-def _same_gender(pronoun: str, who: str) -> bool:
-    """ "she" may be the person these words name unless they name only a man or a boy, and the
-    other way round; "they" may be anyone."""
-    if _FEMALE.fullmatch(pronoun):
-        return bool(_FEMALE.search(who)) or not _MALE.search(who)
-    if _MALE.fullmatch(pronoun):
-        return bool(_MALE.search(who)) or not _FEMALE.search(who)
-    return True
 
 
 def _without_asides(sentence: str, keep: Span) -> str:

@@ -380,6 +380,12 @@ def edited(change: Any) -> Dict[str, Any]:
         (lambda d: d["context"]["quoted"].update(said_by="said says"), "context.quoted.said_by: expected a list"),
         (lambda d: d.update(whole_words="within basin"), "whole_words: expected a list of non-empty texts"),
         (lambda d: d["context"].update(in_our_care=["(broken"]), "context.in_our_care[0]: not a valid pattern"),
+        (
+            lambda d: d["context"]["people"].pop("female"),
+            "context.people: expected a mapping with the lists third_person, first_person, male, female",
+        ),
+        (lambda d: d["context"]["people"].update(male=[]), "context.people.male: expected at least one word"),
+        (lambda d: d["context"]["people"].update(male="son boy"), "context.people.male: expected a list"),
     ],
 )
 def test_a_broken_triage_file_gives_a_clear_error(change: Any, message: str) -> None:
@@ -1032,3 +1038,41 @@ def test_calm_classes_of_round_twelve_on_older_sets(text: str) -> None:
 )
 def test_dangers_beside_the_older_sets_calm_classes(text: str, tier: str) -> None:
     assert tier_of(text) == tier
+
+
+@pytest.mark.parametrize(
+    "text, tier",
+    [
+        # Round 13, the fifteenth set's missed emergencies and crises, in new words.
+        ("She's been sick and it looks like used coffee, with red streaks in it.", "emergency"),
+        ("He had a fit in March that stopped by itself. This one has been going for five minutes.", "emergency"),
+        (
+            "What would you do if a kid's lips went blue? Asking because Leo's just did.",
+            "emergency",
+        ),
+        ("My toddler got hold of her brother's prednisolone bottle and drank some straight down.", "emergency"),
+        ("He took all six of his methotrexate tablets today, his dose is only two.", "emergency"),
+        ("She's gone soft like a rag doll and isn't opening her eyes when we call her name.", "emergency"),
+        ("I've been giving him the metho every day this week not just fri.", "emergency"),
+        ("Teacher on a school trip: one of my pupils with JDM, her knees keep buckling under her.", "emergency"),
+        ("I've got the baby on my lap and he's choking on a grape, he's gone quiet.", "emergency"),
+        ("I saw his browser history, about how much paracetamol it takes to never wake up.", "crisis"),
+        ("I keep thinking if I drink the bleach under the sink then at least her aunt will look after her.", "crisis"),
+        ("On the motorway I think about swerving into a lorry and being done with it all.", "crisis"),
+    ],
+)
+def test_dangers_told_in_round_thirteens_words(text: str, tier: str) -> None:
+    assert tier_of(text) == tier
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Last summer her legs gave way under her after a long walk, but she's strong now.",
+        "Her coffee was so strong she was sick, she's fine now. Can she have caffeine on methotrexate?",
+        "One of my pupils had a seizure at camp two years ago; what should a teacher know about JDM?",
+        "The baby on my lap keeps grabbing my phone, sorry for typos. Is sunscreen needed in winter?",
+    ],
+)
+def test_calm_counterparts_of_round_thirteens_words(text: str) -> None:
+    assert tier_of(text) not in ("emergency", "crisis")
