@@ -105,7 +105,6 @@ class Context:
     now_by_reference: Sequence[Pattern[str]] = ()
     in_our_care: Sequence[Pattern[str]] = ()
     _cues: Dict[str, Tuple[Tuple[str, int, str], ...]] = field(default_factory=dict, compare=False, repr=False)
-    _reaching: Dict[Tuple[str, Span], FrozenSet[str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_data(cls, data: Any, where: str) -> Context:
@@ -310,7 +309,6 @@ class Context:
     def forget(self) -> None:
         """Drop what was cached about sentences, so that timing a message's context work starts cold."""
         self._cues.clear()
-        self._reaching.clear()
         context: Any = self.nlp.get_pipe("medspacy_context")
         context._ConText__matcher.forget()
 
@@ -346,17 +344,6 @@ class Context:
 
     def _categories(self, sentence: str, local: Span) -> set[str]:
         """The ConText categories of the cues that reach these words in their sentence."""
-        # Several rules (and several patterns of one rule) match the same words: ask ConText once.
-        key = (sentence, local)
-        cached = self._reaching.get(key)
-        if cached is None:
-            cached = frozenset(self._categories_by_context(sentence, local))
-            if len(self._reaching) > CUE_CACHE:
-                self._reaching.clear()
-            self._reaching[key] = cached
-        return set(cached)
-
-    def _categories_by_context(self, sentence: str, local: Span) -> set[str]:
         doc = _sentence_doc(self.nlp, sentence)
         target = doc.char_span(local[0], local[1], label="DANGER", alignment_mode="expand")
         if target is None:
