@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Dict, FrozenSet, List, Optional, Pattern, Sequence, Tuple
 
@@ -104,7 +104,6 @@ class Context:
     quoted: Quotes = Quotes(frozenset(), frozenset(), re.compile(r"(?!)"))
     now_by_reference: Sequence[Pattern[str]] = ()
     in_our_care: Sequence[Pattern[str]] = ()
-    _cues: Dict[str, Tuple[Tuple[str, int, str], ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_data(cls, data: Any, where: str) -> Context:
@@ -308,23 +307,15 @@ class Context:
 
     def forget(self) -> None:
         """Drop what was cached about sentences, so that timing a message's context work starts cold."""
-        self._cues.clear()
         context: Any = self.nlp.get_pipe("medspacy_context")
         context._ConText__matcher.forget()
 
     def _cues_in(self, sentence: str) -> Tuple[Tuple[str, int, str], ...]:
         """Each cue in the sentence, in order: its ConText category, where it starts and its words."""
-        # A story's sentences are asked about once per danger word in it: keep the answers.
-        cached = self._cues.get(sentence)
-        if cached is None:
-            doc = self._context(_sentence_doc(self.nlp, sentence))
-            spans = [doc[m.modifier_span[0] : m.modifier_span[1]] for m in doc._.context_graph.modifiers]
-            cues = zip((m.category for m in doc._.context_graph.modifiers), spans, strict=True)
-            cached = tuple(sorted(((category, w.start_char, w.text) for category, w in cues), key=lambda c: c[1]))
-            if len(self._cues) > CUE_CACHE:
-                self._cues.clear()
-            self._cues[sentence] = cached
-        return cached
+        doc = self._context(_sentence_doc(self.nlp, sentence))
+        spans = [doc[m.modifier_span[0] : m.modifier_span[1]] for m in doc._.context_graph.modifiers]
+        cues = zip((m.category for m in doc._.context_graph.modifiers), spans, strict=True)
+        return tuple(sorted(((category, w.start_char, w.text) for category, w in cues), key=lambda c: c[1]))
 
     def _modified(self, sentence: str, local: Span, ignore: Sequence[str]) -> Optional[str]:
         categories = self._categories(sentence, local)
