@@ -329,6 +329,8 @@ class Context:
                 categories |= self._categories(sentence, (item_start, local[1])) & {"NEGATED_EXISTENCE"}
                 if "NEGATED_EXISTENCE" in categories:
                     break
+        if _in_negated_colon_list(sentence, local):
+            categories.add("NEGATED_EXISTENCE")  # "Things she hasn't got: asthma, seizures, allergies"
         return next(
             (reason for category, reason in REASONS.items() if category in categories and reason not in ignore), None
         )
@@ -561,6 +563,26 @@ _OR_LIST_AFTER = re.compile(
 )
 
 
+# What ends a list opened by a colon: its items are parted by commas (and "and").
+_LIST_ENDS = re.compile(r"[;:()]|\s[-–—]\s|\s(?:but|although|though|whereas)\s", re.IGNORECASE)
+
+
+# The head of a list of what the child has not had: "Things she hasn't got:", "he has never had:".
+_NEGATED_LIST_HEAD = re.compile(
+    r"\b(?:not|never|\w+n['’]?t)\s+(?:\w+\s+)?(?:have|has|had|got|get|suffered from|experienced)\s*:\s*$", re.IGNORECASE
+)
+
+
+def _in_negated_colon_list(sentence: str, local: Span) -> bool:
+    """The words are an item of a list that a colon opens after a negated "have" (commas part the items)."""
+    colon = sentence.rfind(":", 0, local[0])
+    return (
+        colon >= 0
+        and not _LIST_ENDS.search(sentence, colon + 1, local[0])
+        and bool(_NEGATED_LIST_HEAD.search(sentence, 0, colon + 1))
+    )
+
+
 def _negates_another_clause(doc: Any, modifier: Any, target: Any) -> bool:
     """A verb's negation that a comma, semicolon or dash parts from the words negates its own verb only:
     "he isn't eating, vomiting blood" tells blood vomited. "No" keeps its list ("no fever, cough"),
@@ -571,7 +593,10 @@ def _negates_another_clause(doc: Any, modifier: Any, target: Any) -> bool:
     if not _VERB_NEGATION.fullmatch(cue.text):
         return False
     between = doc.text[cue.end_char : target.start_char]
-    return bool(_CLAUSE_BREAK.search(between)) and not _OR_LIST_AFTER.match(doc.text, target.end_char)
+    first = _CLAUSE_BREAK.search(between)
+    if first and first.group(0) == ":" and not _LIST_ENDS.search(between, first.end()):
+        return False  # "Things he doesn't have: seizures, asthma": the colon opens the list it negates
+    return bool(first) and not _OR_LIST_AFTER.match(doc.text, target.end_char)
 
 
 # What joins the last item of a list of alternatives to the one before: "or", "nor", ", or",

@@ -1076,3 +1076,82 @@ def test_dangers_told_in_round_thirteens_words(text: str, tier: str) -> None:
 )
 def test_calm_counterparts_of_round_thirteens_words(text: str) -> None:
     assert tier_of(text) not in ("emergency", "crisis")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Round 13, the fifteenth set's calm alarms, by class, in new words.
+        # Someone else after "there was a" (no longer read as the simile "as a").
+        "On the news there was a little girl who couldn't breathe after a bee sting. Can JDM cause allergies?",
+        # A stranger who tells, or is told of; a star the child follows.
+        "In the waiting room a dad told me his son had a seizure during his infusion. Is that common?",
+        "At the pharmacy a customer said her husband had taken too many of his heart tablets. Scary stuff.",
+        "Her favourite singer collapsed on stage last night and she's upset. Could that happen with JDM?",
+        # What a leaflet, list or form holds; a plan's order of calls.
+        "The booklet for her methotrexate lists seizures among the rare side effects. Should we worry?",
+        "I think the nursery's emergency list should include choking and going floppy. What else?",
+        "The nurse went over the overdose signs with us at clinic. Where do we keep the antidote number?",
+        "For his care plan: does the teacher ring an ambulance or us first if he passes out?",
+        # A checklist of what the child does not have.
+        "Things she hasn't got: asthma, seizures, any allergies. Things she has: JDM.",
+        # A stay that is over; a planned course of treatment.
+        "He spent his 8th birthday in hospital unable to walk, and now he runs everywhere. Any party food tips?",
+        "She had her third round of IV steroids this morning and felt a bit flushed. Is that normal?",
+        # A craft's point; things, not people, that collapse.
+        "He stabbed himself with a sewing needle making a cushion, a plaster fixed it. Good hobby for JDM?",
+        # Choking under pressure; places and drills named after a danger; an ambulance as a job or a sight.
+        "Her netball team choked in the semi-final, she's gutted. Can she train the day after methotrexate?",
+        "Our cycle ride went up Suicide Hill and she loved it. How much exercise is too much?",
+        "My husband is an ambulance driver on nights, so I do the mornings. Can pred be taken at lunch?",
+        "At the museum open day he sat in the old ambulance and loved it. Can he be a paramedic with JDM?",
+    ],
+)
+def test_calm_classes_of_round_thirteen(text: str) -> None:
+    assert tier_of(text) not in ("emergency", "crisis")
+
+
+@pytest.mark.parametrize(
+    "text, tier",
+    [
+        # The child now, beside the same words.
+        ("She's a kid who never complains and right now she can't breathe properly.", "emergency"),
+        ("We crossed the bridge and she collapsed and isn't waking up.", "emergency"),
+        ("She isn't eating: she's vomiting blood.", "emergency"),
+        ("She's not breathing, do I call 911 or her dad first?", "emergency"),
+        ("She's spent three days in hospital already and still can't swallow her spit.", "emergency"),
+        ("I gave her a second lot of methotrexate tonight by accident.", "emergency"),
+        ("He jabbed himself with his methotrexate pen and it went in his thigh.", "emergency"),
+        ("He choked on a grape at the match and can't breathe.", "emergency"),
+        ("We're sitting in the ambulance now, she had a seizure at home.", "emergency"),
+        ("The teacher said she collapsed in PE and she's still floppy.", "emergency"),
+    ],
+)
+def test_dangers_beside_round_thirteens_calm_classes(text: str, tier: str) -> None:
+    assert tier_of(text) == tier
+
+
+@pytest.mark.parametrize(
+    "text, tier",
+    [
+        # Round 13, the fifteenth set's missed urgent messages, in new words.
+        ("The chemist has no pred in stock and he's missed last night's and this morning's tablets.", "urgent"),
+        ("We're totally out of prednisone until Monday.", "urgent"),
+        ("She hasn't had any prednisolone since Saturday because the repeat never came.", "urgent"),
+        ("On steroids since spring and now her vision is foggy, she sees halos round the lamps.", "urgent"),
+        ("At night his heart pounds really hard for a few minutes and then settles. He's on methotrexate.", "urgent"),
+    ],
+)
+def test_dangers_told_in_round_thirteens_urgent_words(text: str, tier: str) -> None:
+    assert tier_of(text) == tier
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Last year we ran out of pred on holiday and got some from a local pharmacy. Any packing tips?",
+        "Can steroids make you see halos? Asking for the exam on the eye, she's fine.",
+    ],
+)
+def test_calm_counterparts_of_round_thirteens_urgent_words(text: str) -> None:
+    assert tier_of(text) == "none"
