@@ -395,7 +395,9 @@ class Context:
         for later in sentences[index + 1 :]:
             sentence = text[later[0] : later[1]].strip()
             if self._speaks_of_now(sentence):
-                return False
+                # "That was her diagnosis night in 2020, and now she eats everything": a sentence that
+                # opens by looking back, and whose now tells nothing again, still sets the story long ago.
+                return any(p.match(sentence) for p in self.looks_back) and not _AGAIN.search(sentence)
             starts = [0, *(m.end() for m in _CLAUSE_OPENS.finditer(sentence))]
             if any(p.match(sentence, start) for p in self.looks_back for start in starts):
                 return True
@@ -642,6 +644,10 @@ def _list_head(sentence: str, words: Span) -> int:
 _ASIDE = re.compile(r"\([^()]*\)")
 # Where a sentence's next clause opens: ", and that was in 2019", "; it was two years ago".
 _CLAUSE_OPENS = re.compile(r"(?:[,;]|\s[-–—])\s*(?:and\s+|but\s+|so\s+)?", re.IGNORECASE)
+# A now that tells the danger again: "That was in 2021, and now it's happening again."
+_AGAIN = re.compile(
+    r"\b(?:again|worse|back|another|same|returned|happening|like (?:that|then|before)|once more)\b", re.IGNORECASE
+)
 _TURN = re.compile(r"\b(?:but|however|although|though|yet|except)\b", re.IGNORECASE)
 _WHOSE = re.compile(r"(?<!\w)(my|our)\s*$", re.IGNORECASE)
 _DEFINITE_BEFORE = re.compile(r"(?<!\w)(the|that|this)\s+((old|first|earlier|same|previous|one)\s+)?$", re.IGNORECASE)

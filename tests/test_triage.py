@@ -1059,6 +1059,7 @@ def test_dangers_beside_the_older_sets_calm_classes(text: str, tier: str) -> Non
         ("I saw his browser history, about how much paracetamol it takes to never wake up.", "crisis"),
         ("I keep thinking if I drink the bleach under the sink then at least her aunt will look after her.", "crisis"),
         ("On the motorway I think about swerving into a lorry and being done with it all.", "crisis"),
+        ("On Tuesday I noticed fresh cuts on her upper arms and she said she does it when she can't cope.", "crisis"),
     ],
 )
 def test_dangers_told_in_round_thirteens_words(text: str, tier: str) -> None:
@@ -1140,6 +1141,7 @@ def test_dangers_beside_round_thirteens_calm_classes(text: str, tier: str) -> No
         ("She hasn't had any prednisolone since Saturday because the repeat never came.", "urgent"),
         ("On steroids since spring and now her vision is foggy, she sees halos round the lamps.", "urgent"),
         ("At night his heart pounds really hard for a few minutes and then settles. He's on methotrexate.", "urgent"),
+        ("Her heart is beating very hard, like after a race, but she's only lying on the sofa.", "urgent"),
     ],
 )
 def test_dangers_told_in_round_thirteens_urgent_words(text: str, tier: str) -> None:
@@ -1150,8 +1152,41 @@ def test_dangers_told_in_round_thirteens_urgent_words(text: str, tier: str) -> N
     "text",
     [
         "Last year we ran out of pred on holiday and got some from a local pharmacy. Any packing tips?",
+        "Her heart beats really fast when she plays netball, no pain or dizziness. Is that normal?",
         "Can steroids make you see halos? Asking for the exam on the eye, she's fine.",
     ],
 )
 def test_calm_counterparts_of_round_thirteens_urgent_words(text: str) -> None:
     assert tier_of(text) == "none"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Round 13, the older sets' calm alarms, by class, in new words: a mate; a relative told by
+        # where they live; which call first after a what-if; "the day he collapsed"; a scene that a
+        # later sentence opening "That was ..." sets long ago, with a now that tells nothing again.
+        "My mate fainted at football training from the heat. Could that happen to me on methotrexate? I'm 16.",
+        "Auntie in Lagos had chest pain and was admitted yesterday, she's recovering. Should I tell my son?",
+        "If she can't breathe or goes blue, what do I do? I ring 999 first or I ring her mum first?",
+        "The day he collapsed in the playground is how we found the JDM. He's 12 now. Can he do cross country?",
+        "Her coach said he'd had a rough patch where he couldn't walk up stairs. Can she still do athletics?",
+        "It's midnight and he can't lift his head off the pillow. That was the night before his diagnosis in 2021, "
+        "and now he plays rugby. Is rugby safe?",
+    ],
+)
+def test_calm_classes_of_round_thirteen_on_older_sets(text: str) -> None:
+    assert tier_of(text) not in ("emergency", "crisis")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It's midnight and he can't lift his head off the pillow. That was in 2021, and now it's happening again.",
+        "Remember the day he collapsed at school? He's collapsed again right now and won't wake.",
+        "The night she couldn't breathe we called 999, and tonight she can't breathe again.",
+        "She's had a bad spell since lunch where she can't swallow her own spit.",
+    ],
+)
+def test_the_child_now_beside_round_thirteens_looks_back(text: str) -> None:
+    assert tier_of(text) == "emergency"
