@@ -4,7 +4,7 @@ Each message of the triage sets opens a new conversation on the REST channel,
 as a parent would send it: the development sets (tests/triage_dev/,
 written by people who had not seen the rules, then read and tuned on; the
 learned model learns from them). The
-sealed set (tests/heldout/triage_sealed_v14/) is left out of the default list:
+sealed set (tests/heldout/triage_sealed_v15/) is left out of the default list:
 measure it once, at the end of a round, with --messages. The tier the assistant gave is read from
 its replies (data/safety/triage.yml `tiers`: the first paragraph of each
 tier's domain response). In the matrix a message counts in its own tier when
