@@ -205,8 +205,10 @@ class Context:
         ):
             return "past"
         if reason == "past":
-            # Tense wins over a nearby cue: "diagnosed two years ago, and now she can't breathe".
-            now = self._speaks_of_now(_clause(sentence, local)) or self._has_form(self.present_forms, sentence, local)
+            # Tense wins over a nearby cue: "diagnosed two years ago, and now she can't breathe". Only the
+            # words' own clause, up to an "and": "she fainted in church and people still bring it up".
+            clause = _clause(sentence, local, _CLAUSE_OR_AND)
+            now = self._speaks_of_now(clause) or self._has_form(self.present_forms, sentence, local)
             return None if now else "past"
         # A story told in the past reaches only words told in the past ("she couldn't walk"), from
         # its frame or from a past cue anywhere in the sentence ("in 2021 ... until he couldn't sit up").

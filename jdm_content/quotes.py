@@ -10,6 +10,10 @@ still tell, and so are not set aside:
   'very hard to wake'", "she looks 'grey'"), or the quote holds the child's
   own "I", "me", "my" or a "now" ("'I can't swallow'").
 
+A question quoted is asked, not told, whoever says it ("the team always go
+'any trouble swallowing, any choking?'"), unless it holds the child's own
+words ("she asked 'why can't I breathe?'").
+
 The word lists live in data/safety/triage.yml `context.quoted`, for a clinic
 editor to change; this module only finds the quotes.
 """
@@ -23,7 +27,7 @@ from typing import Any, FrozenSet, List, Pattern, Tuple
 from jdm_content.files import DataFileError, string_list
 
 Span = Tuple[int, int]
-MAX_QUOTE = 60  # characters: longer "quotes" are stray apostrophes ("'tis ... can't")
+MAX_QUOTE = 80  # characters: longer "quotes" are stray apostrophes ("'tis ... can't")
 LIST_KEYS = ("said_by", "describes", "own_words")
 
 # An opening mark not inside a word ("can't" has no quote), a short run on one line, a closing
@@ -60,10 +64,11 @@ class Quotes:
         for quote in _QUOTE.finditer(sentence):
             before = _WORD_BEFORE.search(sentence, 0, quote.start())
             word = before.group(1).lower().replace("’", "'") if before else ""
-            if word in self.said_by or word in self.describes or word.endswith("'s"):
-                continue  # said, or how someone is ("he's 'very hard to wake'")
             if self.own_words.search(quote.group(1)):
                 continue  # the child's own words, or now
+            asked = quote.group(1).rstrip().endswith("?")
+            if not asked and (word in self.said_by or word in self.describes or word.endswith("'s")):
+                continue  # said, or how someone is ("he's 'very hard to wake'")
             found.append(quote.span())
         return found
 

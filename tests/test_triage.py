@@ -1190,3 +1190,51 @@ def test_calm_classes_of_round_thirteen_on_older_sets(text: str) -> None:
 )
 def test_the_child_now_beside_round_thirteens_looks_back(text: str) -> None:
     assert tier_of(text) == "emergency"
+
+
+@pytest.mark.parametrize(
+    "text, tier",
+    [
+        # Round 14, the sixteenth set's missed dangers, in new words.
+        ("He's too weak to even roll over in bed this morning.", "emergency"),
+        ("My wife and I both gave her the evening methotrexate, so she's had double.", "emergency"),
+        ("Her methotrexate is Fridays only but I gave it every morning, she's had it four days in a row.", "emergency"),
+        ("I started burning my arms in the summer and tonight I did it again and it won't stop hurting.", "crisis"),
+        ("There are new cuts on her upper arms, she did them with a pencil sharpener blade.", "crisis"),
+        ("His pulse feels really fast and uneven when I hold his wrist. He's on pred.", "urgent"),
+        ("Her friend has chickenpox and sat beside her all day at school. She's on methotrexate.", "urgent"),
+        ("Every morning his arms feel heavier and now he can't lift his cup.", "urgent"),
+        ("In three days she's gone from riding her bike to needing carrying up the stairs.", "urgent"),
+        ("Since her pred went up she lies awake till midnight every night and can't settle.", "soon"),
+        ("The rash on his cheeks cleared in spring, but this last month it has slowly come back on his nose.", "soon"),
+    ],
+)
+def test_dangers_told_in_round_fourteens_words(text: str, tier: str) -> None:
+    assert tier_of(text) == tier
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Round 14, the sixteenth set's calm alarms, by class, in new words.
+        "Years ago, before the diagnosis, he collapsed at the shops and the neighbours still mention it.",
+        "Once upon a time (well, 2021) she couldn't climb the stairs. Now she dances. Shoes for ballet?",
+        "The day we found out, he fainted in the car park. He's 14 now and fine. Can he do Duke of Edinburgh?",
+        "Would she get chest pain or feel breathless if it reached her heart? Just curious, she's well.",
+        "Does methotrexate cause seizures? A boy in his class has epilepsy.",
+        "What's the main sign that means we go straight to A&E? Thankfully never needed it.",
+        "I've written care plans for epilepsy and anaphylaxis before. What goes in one for JDM?",
+        "What would make the coach stop the game and call an ambulance rather than us?",
+        "My tutor fainted in the exam hall today. Could my steroids make me faint?",
+        "He had a fit of the giggles all through his infusion. Is that the steroids?",
+        "She's playing the witch in the panto and hands out the poisoned apple. Can she wear stage make-up?",
+        "Does the nursery need an emergency plan for her, or is that too much for JDM?",
+        "She burnt her arm on the oven door making cookies, is that worse on methotrexate?",
+        "Every visit the nurse goes 'any choking or coughing when she eats, any fainting?' and we say no.",
+        "The sun kept burning her arms on holiday even with factor 50. Which sunscreen lasts?",
+        "Hypothetically, if she took two doses by accident, what would happen? I'm asking because "
+        "her brother has started opening cupboards.",
+    ],
+)
+def test_calm_classes_of_round_fourteen(text: str) -> None:
+    assert tier_of(text) not in ("emergency", "crisis")
