@@ -569,8 +569,6 @@ _OR_LIST_AFTER = re.compile(
 
 # What ends a list opened by a colon: its items are parted by commas (and "and").
 _LIST_ENDS = re.compile(r"[;:()]|\s[-–—]\s|\s(?:but|although|though|whereas)\s", re.IGNORECASE)
-
-
 # The head of a list of what the child has not had: "Things she hasn't got:", "he has never had:".
 _NEGATED_LIST_HEAD = re.compile(
     r"\b(?:not|never|\w+n['’]?t)\s+(?:\w+\s+)?(?:have|has|had|got|get|suffered from|experienced)\s*:\s*$", re.IGNORECASE
@@ -597,10 +595,7 @@ def _negates_another_clause(doc: Any, modifier: Any, target: Any) -> bool:
     if not _VERB_NEGATION.fullmatch(cue.text):
         return False
     between = doc.text[cue.end_char : target.start_char]
-    first = _CLAUSE_BREAK.search(between)
-    if first and first.group(0) == ":" and not _LIST_ENDS.search(between, first.end()):
-        return False  # "Things he doesn't have: seizures, asthma": the colon opens the list it negates
-    return bool(first) and not _OR_LIST_AFTER.match(doc.text, target.end_char)
+    return bool(_CLAUSE_BREAK.search(between)) and not _OR_LIST_AFTER.match(doc.text, target.end_char)
 
 
 # What joins the last item of a list of alternatives to the one before: "or", "nor", ", or",

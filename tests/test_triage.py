@@ -1119,6 +1119,7 @@ def test_calm_classes_of_round_thirteen(text: str) -> None:
         ("She's a kid who never complains and right now she can't breathe properly.", "emergency"),
         ("We crossed the bridge and she collapsed and isn't waking up.", "emergency"),
         ("She isn't eating: she's vomiting blood.", "emergency"),
+        ("She isn't eating: vomiting blood.", "emergency"),
         ("She's not breathing, do I call 911 or her dad first?", "emergency"),
         ("She's spent three days in hospital already and still can't swallow her spit.", "emergency"),
         ("I gave her a second lot of methotrexate tonight by accident.", "emergency"),
